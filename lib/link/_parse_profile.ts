@@ -54,7 +54,9 @@ function quantity(key: string, raw: string, units: Unit, shape: string): number 
     throw new SyntaxError(`${PREFIX}"${key}" must be ${shape}, got "${raw}"`);
   }
   const n = Number(m[1]);
-  return scale < 0 ? n / -scale : n * scale;
+  const value = scale < 0 ? n / -scale : n * scale;
+  if (!Number.isFinite(value)) throw new RangeError(`${PREFIX}"${key}" is too large, got "${raw}"`);
+  return value;
 }
 
 function probability(key: string, raw: string): number {
