@@ -187,10 +187,14 @@ export class LinkDirection {
    * Offer a packet at time `now` (ms, fractional ok; calls should not go back in time). The bytes
    * are copied.
    *
+   * @param packet The datagram; copied, so the caller may reuse its buffer.
+   * @param now Current time in ms.
+   * @param tag Optional number handed back to the sink with this packet (and its duplicate),
+   *   e.g. to tell several flows sharing one link apart. @default 0
    * @returns `false` if the packet was dropped (random loss or full queue), `true` if it is
    *   scheduled for delivery.
    */
-  send(packet: Uint8Array, now: number): boolean {
+  send(packet: Uint8Array, now: number, tag = 0): boolean {
     const p = this.#p;
     const stats = this.stats;
     stats.sent++;
@@ -239,10 +243,10 @@ export class LinkDirection {
     }
 
     const copy = packet.slice();
-    this.#queue.push(arrival, copy);
+    this.#queue.push(arrival, copy, tag);
     stats.inFlight++;
     if (p.duplicate > 0 && this.#duplicateRng.float() < p.duplicate) {
-      this.#queue.push(arrival, copy.slice());
+      this.#queue.push(arrival, copy.slice(), tag);
       stats.inFlight++;
       stats.duplicated++;
     }
@@ -259,19 +263,22 @@ export class LinkDirection {
    * the order they were scheduled), to `sink`. A packet that `sink` itself sends into this same
    * direction and that is already due is delivered in the same call.
    *
+   * @param now Current time in ms.
+   * @param sink Receives each packet (a fresh copy the sink owns) and the tag given to `send`.
    * @returns The number of packets delivered.
    */
-  deliver(now: number, sink: (packet: Uint8Array) => void): number {
+  deliver(now: number, sink: (packet: Uint8Array, tag: number) => void): number {
     const queue = this.#queue;
     const stats = this.stats;
     let count = 0;
     while (queue.size > 0 && queue.peekTime() <= now) {
+      const tag = queue.peekTag();
       const packet = queue.pop();
       stats.inFlight--;
       stats.delivered++;
       stats.bytesDelivered += packet.length;
       count++;
-      sink(packet);
+      sink(packet, tag);
     }
     return count;
   }

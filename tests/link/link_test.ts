@@ -765,3 +765,25 @@ Deno.test("parseLinkProfile fuzz: random specs parse into valid profiles or thro
   }
   assert.ok(parsed > 500, `only ${parsed} random specs parsed`);
 });
+
+Deno.test("tags travel with their packets and duplicates", () => {
+  const link = new LinkDirection({ delayMs: 5, jitterMs: 4, reorder: 0.3, duplicate: 0.3 }, 19);
+  const prng = new Prng(19);
+  const sent = new Map<number, number>();
+  for (let i = 0; i < 5000; i++) {
+    const tag = prng.int(1000);
+    const packet = new Uint8Array(4);
+    new DataView(packet.buffer).setUint32(0, i);
+    sent.set(i, tag);
+    link.send(packet, i * 0.5, tag);
+  }
+  let count = 0;
+  link.deliver(Infinity, (packet, tag) => {
+    assert.equal(tag, sent.get(packetId(packet)));
+    count++;
+  });
+  assert.equal(count, 5000 + link.stats.duplicated);
+  // Without a tag, the sink sees 0.
+  link.send(new Uint8Array(4), 0);
+  link.deliver(Infinity, (_p, tag) => assert.equal(tag, 0));
+});
