@@ -52,8 +52,8 @@ import { SmuxStreamState } from "./_stream.ts";
 export interface SmuxEvents {
   /**
    * Outgoing bytes (one or more whole frames) for the transport, in order. `bytes` may be a
-   * view into an internal buffer that is reused after the call returns (the caller copies,
-   * and copies before calling back into the session).
+   * view into an internal buffer that is reused after the call returns (the caller copies).
+   * It stays intact during the call even if the callback re-enters the session.
    */
   output(bytes: Uint8Array): void;
   /** The peer opened stream `sid` (SYN). */
@@ -142,8 +142,10 @@ export class SmuxSession {
   private buffered = 0;
 
   // output
-  private readonly out: Uint8Array;
+  private out: Uint8Array;
   private outLen = 0;
+  private outDepth = 0;
+  private readonly outSpares: Uint8Array[] = [];
 
   // input parser
   private readonly hdr = new Uint8Array(SMUX_HEADER_SIZE);
@@ -556,12 +558,22 @@ export class SmuxSession {
   // ---------------------------------------------------------------------------------------
   // output
 
-  /** Hands the batched frames to the transport. The buffer is free again before `output`. */
+  /** Hands the batched frames to the transport. */
   private flush(): void {
     const n = this.outLen;
     if (n === 0) return;
+    const buf = this.out;
     this.outLen = 0;
-    this.events.output(this.out.subarray(0, n));
+    // Callbacks run inside output() (e.g. a synchronous loopback) may emit more frames: they go
+    // into another buffer, so the view handed out stays intact until output() returns.
+    const depth = this.outDepth++;
+    this.out = this.outSpares[depth] ??= new Uint8Array(buf.length);
+    try {
+      this.events.output(buf.subarray(0, n));
+    } finally {
+      this.outDepth = depth;
+      this.out = buf;
+    }
   }
 
   private emitControl(cmd: number, sid: number): void {

@@ -73,14 +73,28 @@ export class Prng {
 }
 
 /** A frame as an independent parser sees it. */
-export interface WireFrame {
-  ver: number;
-  cmd: number;
-  length: number;
-  sid: number;
-  data: Uint8Array;
+export class WireFrame {
+  readonly ver: number;
+  readonly cmd: number;
+  readonly length: number;
+  readonly sid: number;
+  /** The whole frame (a view). */
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+    this.ver = bytes[0];
+    this.cmd = bytes[1];
+    this.length = bytes[2] | (bytes[3] << 8);
+    this.sid = (bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24)) >>> 0;
+  }
+  /** The payload (a view). */
+  get data(): Uint8Array {
+    return this.bytes.subarray(8);
+  }
   /** The whole frame as hex. */
-  frame: string;
+  get frame(): string {
+    return toHex(this.bytes);
+  }
 }
 
 /**
@@ -93,16 +107,8 @@ export function parseFrames(b: Uint8Array): WireFrame[] {
   while (o < b.length) {
     if (b.length - o < 8) throw new Error(`Partial header at ${o}`);
     const length = b[o + 2] | (b[o + 3] << 8);
-    const sid = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0;
     if (b.length - o - 8 < length) throw new Error(`Partial payload at ${o}`);
-    out.push({
-      ver: b[o],
-      cmd: b[o + 1],
-      length,
-      sid,
-      data: b.slice(o + 8, o + 8 + length),
-      frame: toHex(b.subarray(o, o + 8 + length)),
-    });
+    out.push(new WireFrame(b.subarray(o, o + 8 + length)));
     o += 8 + length;
   }
   return out;
@@ -125,8 +131,14 @@ export interface Side {
 }
 
 /** A frame on the virtual wire, in emission order. */
-export interface Logged extends WireFrame {
+export interface Logged {
   writer: "client" | "server";
+  ver: number;
+  cmd: number;
+  length: number;
+  sid: number;
+  data: Uint8Array;
+  frame: string;
 }
 
 /** Options of {@linkcode Pair}. */
@@ -137,6 +149,25 @@ export interface PairOptions {
   gate?: (to: Side) => boolean;
   /** Called for each frame as it is emitted. */
   onFrame?: (f: Logged) => void;
+  /** Called for each whole frame once all its bytes were delivered to `to`. */
+  onDeliver?: (to: Side, f: WireFrame) => void;
+}
+
+/** Reassembles whole frames from arbitrarily chunked bytes. */
+export class FrameAccumulator {
+  #buf: Uint8Array = new Uint8Array(0);
+  /** Adds bytes; returns the frames completed by them. */
+  push(b: Uint8Array): WireFrame[] {
+    const all = concat([this.#buf, b]);
+    let o = 0;
+    while (all.length - o >= 8) {
+      const len = all[o + 2] | (all[o + 3] << 8);
+      if (all.length - o < 8 + len) break;
+      o += 8 + len;
+    }
+    this.#buf = all.slice(o);
+    return parseFrames(all.subarray(0, o));
+  }
 }
 
 /** Two sessions joined by a virtual, in-order, queued pipe with a virtual clock. */
@@ -146,6 +177,7 @@ export class Pair {
   readonly log: Logged[] = [];
   now = 0;
   #opts: PairOptions;
+  #acc = new Map<Side, FrameAccumulator>();
 
   constructor(clientCfg: SmuxConfig, serverCfg: SmuxConfig, opts: PairOptions = {}) {
     this.#opts = opts;
@@ -167,7 +199,7 @@ export class Pair {
         const copy = bytes.slice();
         side.queue.push(copy);
         for (const f of parseFrames(copy)) {
-          const logged = { writer: name, ...f };
+          const logged = Object.assign(f, { writer: name }) as unknown as Logged;
           this.log.push(logged);
           this.#opts.onFrame?.(logged);
         }
@@ -219,6 +251,12 @@ export class Pair {
         from.queue.shift();
       }
       moved += chunk.length;
+      if (this.#opts.onDeliver) {
+        // Reported before the session sees them, so a monitor never lags the session.
+        let acc = this.#acc.get(to);
+        if (!acc) this.#acc.set(to, acc = new FrameAccumulator());
+        for (const f of acc.push(chunk)) this.#opts.onDeliver(to, f);
+      }
       to.session.input(chunk, this.now);
     }
     return moved;
