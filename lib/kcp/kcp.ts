@@ -1,0 +1,1037 @@
+/**
+ * The KCP ARQ engine: a sans-I/O port of xtaci/kcp-go v5.6 `kcp.go` (same constants, command
+ * codes, flush order and wire format as skywind3000/kcp `ikcp.c`).
+ *
+ * Time and output are parameters: every call that needs the clock takes `now` (ms, treated as a
+ * wrap-safe uint32), and packets leave through the {@linkcode KcpOutput} callback. The engine
+ * never touches a socket, a timer or a global.
+ *
+ * ## Behaviour (kcp-go 5.6, latest tags unless noted)
+ *
+ * - `flush` packs pending ACKs, then WASK, then WINS, then PUSH segments into one buffer and
+ *   emits a packet whenever the next segment would overflow `mtu`.
+ * - ACKs for sn below `rcv_nxt` are dropped from the list except the last one (kcp-go's
+ *   "filter jitters caused by bufferbloat"); ACK/WASK/WINS share one scratch header, so WASK and
+ *   WINS carry the last emitted ACK's sn/ts, or 0.
+ * - Retransmission per segment: first send; fast retransmit when `fastack >= resend`; kcp-go's
+ *   early retransmit when `fastack > 0` and this flush moved no new data; RTO. A fast or early
+ *   retransmitted segment waits for its RTO before it can be fast-retransmitted again.
+ * - `input` flushes by itself, like kcp-go: a full flush when `una` moved or a fast retransmit
+ *   is due, an ACK-only flush when the ACK list reaches `mtu / 24` entries or `ackNoDelay` is set.
+ *
+ * ## Deliberate differences (each is tested)
+ *
+ * - `update(now)` flushes at the `interval` cadence (ikcp) **and** whenever the earliest
+ *   retransmission deadline passes; `check(now)` reports both. kcp-go's session gets the same
+ *   effect by scheduling its next flush at the nearest RTO.
+ * - Stream-mode `recv` fills `dst` across segment boundaries and may leave part of a segment for
+ *   the next call (kcp-go returns one segment per call); `peekSize` then counts all queued bytes.
+ * - Stream-mode `send` has no 255-fragment limit (fragments are unused there).
+ * - The window-probe start delay is an option, default 500 ms (latest kcp-go; 2021 used 7000).
+ *
+ * @example
+ * ```ts
+ * import { CMD_PUSH, Kcp, MODE_PRESETS } from "./kcp.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const wire: Uint8Array[] = [];
+ * const a = new Kcp(7, (buf, size) => wire.push(buf.slice(0, size)));
+ * const b = new Kcp(7, () => {});
+ * a.streamMode = b.streamMode = true;
+ * const { nodelay, interval, resend, nc } = MODE_PRESETS.fast;
+ * a.setNoDelay(nodelay, interval, resend, nc);
+ * assert.equal(a.send(new TextEncoder().encode("hi")), 0);
+ * a.flush(1000);
+ * assert.equal(wire.length, 1);
+ * assert.equal(wire[0][4], CMD_PUSH);
+ * assert.equal(b.input(wire[0], true, 1010), 0);
+ * const dst = new Uint8Array(16);
+ * assert.equal(b.recv(dst), 2);
+ * ```
+ *
+ * @module
+ */
+
+import { copyBytes, getU16, getU32, putU16, putU32 } from "./_bytes.ts";
+import { Ring } from "./_ring.ts";
+import { FASTACK_DONE, type Segment, SegmentPool } from "./_segment.ts";
+import {
+  KCP_OFF_CMD,
+  KCP_OFF_CONV,
+  KCP_OFF_FRG,
+  KCP_OFF_LEN,
+  KCP_OFF_SN,
+  KCP_OFF_TS,
+  KCP_OFF_UNA,
+  KCP_OFF_WND,
+} from "./header.ts";
+
+/** Bytes of one segment header (`IKCP_OVERHEAD`). */
+export const KCP_OVERHEAD = 24;
+/** Command: data (`IKCP_CMD_PUSH`). */
+export const CMD_PUSH = 81;
+/** Command: acknowledgement (`IKCP_CMD_ACK`). */
+export const CMD_ACK = 82;
+/** Command: window probe, "tell me your window" (`IKCP_CMD_WASK`). */
+export const CMD_WASK = 83;
+/** Command: window size tell (`IKCP_CMD_WINS`). */
+export const CMD_WINS = 84;
+
+/** Minimum RTO with nodelay (`IKCP_RTO_NDL`), ms. */
+const RTO_NDL = 30;
+/** Minimum RTO (`IKCP_RTO_MIN`), ms. */
+const RTO_MIN = 100;
+/** Initial RTO (`IKCP_RTO_DEF`), ms. */
+const RTO_DEF = 200;
+/** Maximum RTO (`IKCP_RTO_MAX`), ms. */
+const RTO_MAX = 60000;
+/** Probe flag: send a WASK (`IKCP_ASK_SEND`). */
+const ASK_SEND = 1;
+/** Probe flag: send a WINS (`IKCP_ASK_TELL`). */
+const ASK_TELL = 2;
+/** Default send window (`IKCP_WND_SND`), segments. */
+const WND_SND = 32;
+/** Default receive window (`IKCP_WND_RCV`), segments. */
+const WND_RCV = 32;
+/** Default MTU (`IKCP_MTU_DEF`). */
+const MTU_DEF = 1400;
+/** Smallest MTU `setMtu` accepts (kcp-go 5.6). */
+const MTU_MIN = 50;
+/** Largest MTU `setMtu` accepts: kcp-go's receive buffers are 1500 bytes (`mtuLimit`). */
+const MTU_LIMIT = 1500;
+/** Default flush interval (`IKCP_INTERVAL`), ms. */
+const INTERVAL = 100;
+/** Transmissions of one segment after which the link is declared dead (`IKCP_DEADLINK`). */
+const DEADLINK = 20;
+/** Initial slow-start threshold (`IKCP_THRESH_INIT`). */
+const THRESH_INIT = 2;
+/** Minimum slow-start threshold (`IKCP_THRESH_MIN`). */
+const THRESH_MIN = 2;
+/** Window probe start delay of latest kcp-go (`IKCP_PROBE_INIT`; 2021 used 7000), ms. */
+const PROBE_INIT = 500;
+/** Longest window probe interval (`IKCP_PROBE_LIMIT`), ms. */
+const PROBE_LIMIT = 120000;
+/** `state` after `DEADLINK` transmissions of one segment. */
+const STATE_DEAD = 0xffffffff;
+/** Largest window the u16 `wnd` field can advertise. */
+const WND_LIMIT = 65535;
+/** If the clock jumps by this much, `update` resynchronises its flush schedule (ikcp), ms. */
+const CLOCK_JUMP = 10000;
+
+/**
+ * Output callback. The KCP bytes are `buf[reserved, size)`; `buf[0, reserved)` is free for the
+ * caller's headers; `buf.length >= size + tailroom`. The buffer is reused after the call returns,
+ * so copy what must outlive it. The callback must not call back into the same engine.
+ */
+export type KcpOutput = (buf: Uint8Array, size: number) => void;
+
+/** Construction options of {@linkcode Kcp}. */
+export interface KcpOptions {
+  /** Bytes reserved in front of every output packet for FEC/crypto headers (kcp-go's "reserved"); 0..1375. @default 0 */
+  reserved?: number;
+  /** Bytes of free room after each output packet (e.g. a 16-byte AEAD tag); 0..65536. @default 0 */
+  tailroom?: number;
+  /** Big-endian header fields (kcptun-libev's wire). @default false (kcp-go/ikcp little-endian) */
+  bigEndian?: boolean;
+  /**
+   * Delay in ms before the first window probe (WASK) once the peer advertises a zero window;
+   * later probes back off ×1.5 up to 120 s. Latest kcp-go uses 500, kcp-go 2021 (v5.6.1) 7000.
+   * @default 500
+   */
+  probeInit?: number;
+}
+
+/** Per-instance counters (kcp-go's SNMP fields that the KCP layer owns). Never global. */
+export interface KcpStats {
+  /** Segments written to output (ACK, WASK, WINS and PUSH, retransmissions included). */
+  outSegs: number;
+  /** Segments parsed by `input`. */
+  inSegs: number;
+  /** Packets handed to the output callback. */
+  outPkts: number;
+  /** PUSH retransmissions of any kind (= lost + fast + early). */
+  retransSegs: number;
+  /** Fast retransmissions (fastack reached `resend`). */
+  fastRetransSegs: number;
+  /** Early retransmissions (fastack > 0 and no new data in that flush). */
+  earlyRetransSegs: number;
+  /** Retransmissions after an RTO expiry. */
+  lostSegs: number;
+  /** PUSH segments received that were duplicates or outside the window (regular packets only). */
+  repeatSegs: number;
+  /** KCP bytes output (excluding `reserved`). */
+  outBytes: number;
+  /** Bytes passed to `input`. */
+  inBytes: number;
+  /** `input` calls that returned an error. */
+  inErrs: number;
+}
+
+/** The four values of kcp-go `SetNoDelay` for one kcptun `--mode`. */
+export interface KcpModePreset {
+  /** 1 = lower minimum RTO (30 ms) and softer backoff. */
+  nodelay: number;
+  /** Flush interval, ms. */
+  interval: number;
+  /** Fast-retransmit threshold (0 = off). */
+  resend: number;
+  /** 1 = no congestion window. */
+  nc: number;
+}
+
+/**
+ * kcptun `--mode` presets: `normal`, `fast` (kcptun's default), `fast2`, `fast3`. Any other
+ * mode (`manual`) keeps the user's `--nodelay --interval --resend --nc` values.
+ *
+ * @example
+ * ```ts
+ * import { MODE_PRESETS } from "./kcp.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(MODE_PRESETS.fast3, { nodelay: 1, interval: 10, resend: 2, nc: 1 });
+ * assert.equal(MODE_PRESETS.manual, undefined);
+ * ```
+ */
+export const MODE_PRESETS: Readonly<Record<string, Readonly<KcpModePreset>>> = Object.freeze({
+  normal: Object.freeze({ nodelay: 0, interval: 40, resend: 2, nc: 1 }),
+  fast: Object.freeze({ nodelay: 0, interval: 30, resend: 2, nc: 1 }),
+  fast2: Object.freeze({ nodelay: 1, interval: 20, resend: 2, nc: 1 }),
+  fast3: Object.freeze({ nodelay: 1, interval: 10, resend: 2, nc: 1 }),
+});
+
+function checkInt(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new TypeError(`${name} must be an integer, got ${String(v)}`);
+  }
+  if (v < min || v > max) throw new RangeError(`${name} must be ${min}..${max}, got ${v}`);
+  return v;
+}
+
+/** Smallest power of two ≥ n (n ≥ 1). */
+function pow2AtLeast(n: number): number {
+  let c = 1;
+  while (c < n) c *= 2;
+  return c;
+}
+
+/**
+ * One KCP conversation: a reliable, ordered byte stream (stream mode) or message stream over
+ * an unreliable packet link.
+ *
+ * Typical driving loop (kcptun style): `send` then `flush(now)` on every write; `input` for every
+ * received packet; `update(now)` whenever `check(now)` says so; `recv` until it returns < 0.
+ */
+export class Kcp {
+  /** Conversation id (uint32), identical on both peers. */
+  readonly conv: number;
+  /** Stream mode: no message boundaries, writes coalesce into partly filled queued segments, frg = 0. kcptun: true. */
+  streamMode = false;
+  /** Flush ACKs as soon as `input` queued any (kcp-go `SetACKNoDelay`). */
+  ackNoDelay = false;
+  /** Counters of this instance. */
+  readonly stats: KcpStats = {
+    outSegs: 0,
+    inSegs: 0,
+    outPkts: 0,
+    retransSegs: 0,
+    fastRetransSegs: 0,
+    earlyRetransSegs: 0,
+    lostSegs: 0,
+    repeatSegs: 0,
+    outBytes: 0,
+    inBytes: 0,
+    inErrs: 0,
+  };
+
+  private readonly out: KcpOutput;
+  private readonly reserved: number;
+  private readonly le: boolean;
+  private readonly probeInit: number;
+  /** Packet assembly buffer: MTU limit plus tailroom, so no MTU change needs a new one. */
+  private readonly buffer: Uint8Array;
+  private readonly pool = new SegmentPool();
+
+  private mtu = MTU_DEF;
+  private segSize: number;
+  private linkState = 0;
+  private sndUna = 0;
+  private sndNxt = 0;
+  private rcvNxt = 0;
+  private ssthresh = THRESH_INIT;
+  private rxRttvar = 0;
+  private rxSrtt = 0;
+  private rxRto = RTO_DEF;
+  private rxMinrto = RTO_MIN;
+  private sndWndSize = WND_SND;
+  private rcvWndSize = WND_RCV;
+  private remoteWnd = WND_RCV;
+  private congWnd = 0;
+  private incr = 0;
+  private probe = 0;
+  private tsProbe = 0;
+  private probeWait = 0;
+  private interval = INTERVAL;
+  private tsFlush = INTERVAL;
+  private nodelay = 0;
+  private updated = false;
+  private fastresend = 0;
+  private nocwnd = 0;
+  /** Earliest retransmission deadline seen by the last full flush (valid when hasResend). */
+  private tsResend = 0;
+  private hasResend = false;
+
+  private readonly sndQueue = new Ring<Segment>();
+  private readonly sndBuf = new Ring<Segment>();
+  private readonly rcvQueue = new Ring<Segment>();
+  /** Bytes in rcvQueue not yet read (stream mode). */
+  private rcvQueueBytes = 0;
+  /** Out-of-order receive window: slot `sn & rcvMask` holds segment sn, for sn in [rcvNxt, rcvNxt+capacity). */
+  private rcvSlots: (Segment | undefined)[];
+  private rcvMask: number;
+  private rcvBufCount = 0;
+  /** Pending ACKs as (sn, ts) pairs. */
+  private ackList = new Uint32Array(128);
+  private ackCount = 0;
+
+  /**
+   * @param conv Conversation id, a uint32.
+   * @param output Receives every packet; see {@linkcode KcpOutput}.
+   * @param options See {@linkcode KcpOptions}.
+   * @throws {TypeError} If `output` is not a function or an option has the wrong type.
+   * @throws {RangeError} If `conv` or an option is out of range.
+   */
+  constructor(conv: number, output: KcpOutput, options: KcpOptions = {}) {
+    this.conv = checkInt("Conv", conv, 0, 0xffffffff);
+    if (typeof output !== "function") {
+      throw new TypeError(`Output must be a function, got ${typeof output}`);
+    }
+    this.out = output;
+    this.reserved = checkInt("Reserved", options.reserved ?? 0, 0, MTU_DEF - KCP_OVERHEAD - 1);
+    const tailroom = checkInt("Tailroom", options.tailroom ?? 0, 0, 65536);
+    const be = options.bigEndian ?? false;
+    if (typeof be !== "boolean") throw new TypeError(`BigEndian must be a boolean, got ${be}`);
+    this.le = !be;
+    this.probeInit = checkInt("Probe init", options.probeInit ?? PROBE_INIT, 1, PROBE_LIMIT);
+    this.segSize = this.mtu - KCP_OVERHEAD - this.reserved;
+    this.buffer = new Uint8Array(MTU_LIMIT + tailroom);
+    const cap = pow2AtLeast(WND_RCV);
+    this.rcvSlots = new Array<Segment | undefined>(cap).fill(undefined);
+    this.rcvMask = cap - 1;
+  }
+
+  /** 0 while healthy; 0xFFFFFFFF once a segment was transmitted 20 times (kcp-go never acts on it). */
+  get state(): number {
+    return this.linkState;
+  }
+  /** Current retransmission timeout, ms. */
+  get rto(): number {
+    return this.rxRto;
+  }
+  /** Smoothed round-trip time, ms (0 before the first sample). */
+  get srtt(): number {
+    return this.rxSrtt;
+  }
+  /** Congestion window in segments (only limits sending when nc = 0). */
+  get cwnd(): number {
+    return this.congWnd;
+  }
+  /** Peer's last advertised free receive window, segments. */
+  get rmtWnd(): number {
+    return this.remoteWnd;
+  }
+  /** Maximum payload per segment: `mtu − 24 − reserved`. */
+  get mss(): number {
+    return this.segSize;
+  }
+  /** Send window, segments. */
+  get sndWnd(): number {
+    return this.sndWndSize;
+  }
+  /** Receive window, segments. */
+  get rcvWnd(): number {
+    return this.rcvWndSize;
+  }
+
+  /**
+   * kcp-go `SetNoDelay`. A negative argument leaves that setting unchanged.
+   *
+   * @param nodelay 0 = normal, otherwise minimum RTO 30 ms (else 100) and backoff +rto/2.
+   * @param interval Flush interval in ms, clamped to [10, 5000].
+   * @param resend Fast-retransmit threshold in ACKs; 0 disables fast (not early) retransmit.
+   * @param nc 1 = no congestion window; 0 = Reno-like cwnd.
+   * @throws {TypeError} If an argument is not an integer.
+   */
+  setNoDelay(nodelay: number, interval: number, resend: number, nc: number): void {
+    const lim = Number.MAX_SAFE_INTEGER;
+    checkInt("Nodelay", nodelay, -lim, lim);
+    checkInt("Interval", interval, -lim, lim);
+    checkInt("Resend", resend, -lim, lim);
+    checkInt("Nc", nc, -lim, lim);
+    if (nodelay >= 0) {
+      this.nodelay = nodelay;
+      this.rxMinrto = nodelay !== 0 ? RTO_NDL : RTO_MIN;
+    }
+    if (interval >= 0) this.interval = interval > 5000 ? 5000 : interval < 10 ? 10 : interval;
+    if (resend >= 0) this.fastresend = Math.min(resend, 0xffffffff);
+    if (nc >= 0) this.nocwnd = nc;
+  }
+
+  /**
+   * kcp-go `WndSize`: set the send and receive windows in segments. A value ≤ 0 leaves that
+   * window unchanged.
+   *
+   * @throws {TypeError} If an argument is not an integer.
+   * @throws {RangeError} If a window exceeds 65535 (the u16 `wnd` field).
+   */
+  setWindowSize(sndwnd: number, rcvwnd: number): void {
+    checkInt("Send window", sndwnd, -Number.MAX_SAFE_INTEGER, WND_LIMIT);
+    checkInt("Receive window", rcvwnd, -Number.MAX_SAFE_INTEGER, WND_LIMIT);
+    if (sndwnd > 0) this.sndWndSize = sndwnd;
+    if (rcvwnd > 0) {
+      this.rcvWndSize = rcvwnd;
+      if (rcvwnd > this.rcvMask + 1) this.growRcvSlots(pow2AtLeast(rcvwnd));
+    }
+  }
+
+  /**
+   * Set the whole datagram budget including `reserved` (kcp-go 2021 semantics:
+   * `mss = mtu − 24 − reserved`). Segments already queued keep their size.
+   *
+   * @returns `false` (nothing changed) if `mtu` is not an integer in 50..1500 or leaves no
+   *   payload room after `reserved`.
+   */
+  setMtu(mtu: number): boolean {
+    if (!Number.isInteger(mtu) || mtu < MTU_MIN || mtu > MTU_LIMIT) return false;
+    if (this.reserved >= mtu - KCP_OVERHEAD) return false;
+    this.mtu = mtu;
+    this.segSize = mtu - KCP_OVERHEAD - this.reserved;
+    return true;
+  }
+
+  /**
+   * Queue data for sending; the bytes are copied. In stream mode the data first tops up the
+   * last queued (not yet sent) segment, then fills new mss-sized segments.
+   *
+   * @returns 0, or -1 if `data` is empty, or -2 in message mode if it needs more than 255
+   *   fragments (nothing is queued then).
+   */
+  send(data: Uint8Array): number {
+    let remaining = data.length;
+    if (remaining === 0) return -1;
+    const mss = this.segSize;
+    let off = 0;
+    if (this.streamMode) {
+      if (this.sndQueue.size > 0) {
+        const last = this.sndQueue.last();
+        const cap = last.data.length < mss ? last.data.length : mss;
+        if (last.len < cap) {
+          const extend = remaining < cap - last.len ? remaining : cap - last.len;
+          copyBytes(last.data, last.len, data, 0, extend);
+          last.len += extend;
+          off = extend;
+          remaining -= extend;
+          if (remaining === 0) return 0;
+        }
+      }
+    } else {
+      const count = remaining <= mss ? 1 : Math.ceil(remaining / mss);
+      if (count > 255) return -2;
+      let frg = count;
+      while (remaining > 0) {
+        const size = remaining < mss ? remaining : mss;
+        const seg = this.pool.acquire(size);
+        copyBytes(seg.data, 0, data, off, size);
+        seg.len = size;
+        seg.frg = --frg;
+        this.sndQueue.push(seg);
+        off += size;
+        remaining -= size;
+      }
+      return 0;
+    }
+    while (remaining > 0) {
+      const size = remaining < mss ? remaining : mss;
+      const seg = this.pool.acquire(size);
+      copyBytes(seg.data, 0, data, off, size);
+      seg.len = size;
+      this.sndQueue.push(seg);
+      off += size;
+      remaining -= size;
+    }
+    return 0;
+  }
+
+  /**
+   * Size of the next readable unit: in stream mode all queued bytes, in message mode the whole
+   * next message.
+   *
+   * @returns The byte count, or -1 if nothing (or no complete message) is ready.
+   */
+  peekSize(): number {
+    const q = this.rcvQueue;
+    if (q.size === 0) return -1;
+    if (this.streamMode) return this.rcvQueueBytes;
+    const first = q.first();
+    if (first.frg === 0) return first.len - first.readOffset;
+    if (q.size < first.frg + 1) return -1;
+    let length = 0;
+    for (let i = 0; i < q.size; i++) {
+      const seg = q.at(i);
+      length += seg.len - seg.readOffset;
+      if (seg.frg === 0) break;
+    }
+    return length;
+  }
+
+  /**
+   * Read received data into `dst`. Stream mode copies as many bytes as fit (a segment may be
+   * split between calls); message mode copies exactly one whole message.
+   *
+   * @returns Bytes copied (> 0), or -1 if nothing is ready, or -2 if `dst` is empty (stream
+   *   mode) or smaller than the next message (message mode; nothing is consumed).
+   */
+  recv(dst: Uint8Array): number {
+    const q = this.rcvQueue;
+    if (q.size === 0) return -1;
+    const fastRecover = q.size >= this.rcvWndSize;
+    let n = 0;
+    if (this.streamMode) {
+      if (dst.length === 0) return -2;
+      while (q.size > 0 && n < dst.length) {
+        const seg = q.first();
+        const avail = seg.len - seg.readOffset;
+        const take = avail < dst.length - n ? avail : dst.length - n;
+        copyBytes(dst, n, seg.data, seg.readOffset, take);
+        n += take;
+        if (take === avail) {
+          q.shift();
+          this.pool.release(seg);
+        } else {
+          seg.readOffset += take;
+        }
+      }
+      this.rcvQueueBytes -= n;
+    } else {
+      const size = this.peekSize();
+      if (size < 0) return -1;
+      if (size > dst.length) return -2;
+      while (q.size > 0) {
+        const seg = q.shift();
+        const len = seg.len - seg.readOffset;
+        copyBytes(dst, n, seg.data, seg.readOffset, len);
+        n += len;
+        this.rcvQueueBytes -= len;
+        const frg = seg.frg;
+        this.pool.release(seg);
+        if (frg === 0) break;
+      }
+    }
+    this.moveReceived();
+    // Fast recover: the queue was full (we advertised 0) and has room again → tell the peer.
+    if (fastRecover && q.size < this.rcvWndSize) this.probe |= ASK_TELL;
+    return n === 0 ? -1 : n;
+  }
+
+  /** Segments waiting to be acknowledged or sent (`snd_buf` + `snd_queue`). */
+  waitSnd(): number {
+    return this.sndBuf.size + this.sndQueue.size;
+  }
+
+  /**
+   * Feed one received KCP packet (one or more segments). May call the output callback (see the
+   * module doc for when it flushes).
+   *
+   * @param data The packet; it is not retained.
+   * @param regular `false` for FEC-recovered packets: their `wnd` does not update the peer
+   *   window and their ACKs do not feed the RTT estimator (kcp-go).
+   * @param now Current time, ms (uint32 wrap-safe).
+   * @returns 0, or -1 (shorter than 24 bytes, or a segment with another conv), -2 (a segment's
+   *   length exceeds the packet) or -3 (unknown command). Segments before the bad one have
+   *   been processed, as in kcp-go. Never throws on any byte content.
+   */
+  input(data: Uint8Array, regular: boolean, now: number): number {
+    const stats = this.stats;
+    stats.inBytes += data.length;
+    const total = data.length;
+    if (total < KCP_OVERHEAD) {
+      stats.inErrs++;
+      return -1;
+    }
+    const current = now >>> 0;
+    const le = this.le;
+    const sndUnaBefore = this.sndUna;
+    let p = 0;
+    let latestTs = 0;
+    let updateRtt = false;
+    let flushSegments = false;
+    let inSegs = 0;
+    let ret = 0;
+    while (total - p >= KCP_OVERHEAD) {
+      if (getU32(data, p + KCP_OFF_CONV, le) !== this.conv) {
+        ret = -1;
+        break;
+      }
+      const cmd = data[p + KCP_OFF_CMD];
+      const frg = data[p + KCP_OFF_FRG];
+      const wnd = getU16(data, p + KCP_OFF_WND, le);
+      const ts = getU32(data, p + KCP_OFF_TS, le);
+      const sn = getU32(data, p + KCP_OFF_SN, le);
+      const una = getU32(data, p + KCP_OFF_UNA, le);
+      const len = getU32(data, p + KCP_OFF_LEN, le);
+      p += KCP_OVERHEAD;
+      if (total - p < len) {
+        ret = -2;
+        break;
+      }
+      if (cmd < CMD_PUSH || cmd > CMD_WINS) {
+        ret = -3;
+        break;
+      }
+      if (regular) this.remoteWnd = wnd;
+      if (this.parseUna(una) > 0) flushSegments = true;
+      this.shrinkBuf();
+      if (cmd === CMD_ACK) {
+        this.parseAck(sn);
+        if (this.parseFastack(sn, ts)) flushSegments = true;
+        updateRtt = true;
+        latestTs = ts;
+      } else if (cmd === CMD_PUSH) {
+        let repeat = true;
+        if (((sn - (this.rcvNxt + this.rcvWndSize)) | 0) < 0) {
+          this.ackPush(sn, ts);
+          if (((sn - this.rcvNxt) | 0) >= 0) repeat = this.parseData(sn, frg, data, p, len);
+        }
+        if (regular && repeat) stats.repeatSegs++;
+      } else if (cmd === CMD_WASK) {
+        this.probe |= ASK_TELL;
+      } // CMD_WINS: wnd and una were all it carried.
+      inSegs++;
+      p += len;
+    }
+    stats.inSegs += inSegs;
+    if (ret !== 0) {
+      stats.inErrs++;
+      return ret;
+    }
+
+    if (updateRtt && regular) {
+      const rtt = (current - latestTs) | 0;
+      if (rtt >= 0) this.updateAck(rtt);
+    }
+
+    if (
+      this.nocwnd === 0 && ((this.sndUna - sndUnaBefore) | 0) > 0 && this.congWnd < this.remoteWnd
+    ) {
+      const mss = this.segSize;
+      if (this.congWnd < this.ssthresh) {
+        this.congWnd++;
+        this.incr += mss;
+      } else {
+        if (this.incr < mss) this.incr = mss;
+        this.incr = (this.incr + Math.floor((mss * mss) / this.incr) + Math.floor(mss / 16)) >>> 0;
+        if ((this.congWnd + 1) * mss <= this.incr) {
+          this.congWnd = mss > 0 ? Math.floor((this.incr + mss - 1) / mss) : this.incr + mss - 1;
+        }
+      }
+      if (this.congWnd > this.remoteWnd) {
+        this.congWnd = this.remoteWnd;
+        this.incr = this.remoteWnd * mss;
+      }
+    }
+
+    if (flushSegments) {
+      this.flush(now);
+    } else if (this.ackCount >= Math.floor(this.mtu / KCP_OVERHEAD)) {
+      // ACK clocking (latest kcp-go): do not sit on a full packet of ACKs until the next tick.
+      this.flush(now, true);
+    } else if (this.ackNoDelay && this.ackCount > 0) {
+      this.flush(now, true);
+    }
+    return 0;
+  }
+
+  /**
+   * Emit pending ACKs, window probes and every PUSH that is new (within
+   * min(sndWnd, rmtWnd[, cwnd])) or due for retransmission.
+   *
+   * With nc = 0 the congestion window starts at 0, as in ikcp and kcp-go, so the very first
+   * flush sends no data and opens cwnd to 1 (kcptun's presets all use nc = 1).
+   *
+   * @param now Current time, ms (uint32 wrap-safe); it becomes the `ts` of sent PUSH segments.
+   * @param ackOnly Emit only the pending ACKs (kcp-go 2021 `flush(true)`).
+   */
+  flush(now: number, ackOnly = false): void {
+    const current = now >>> 0;
+    const buf = this.buffer;
+    const reserved = this.reserved;
+    const mtu = this.mtu;
+    const stats = this.stats;
+    const wnd = this.rcvQueue.size < this.rcvWndSize ? this.rcvWndSize - this.rcvQueue.size : 0;
+    const una = this.rcvNxt;
+    let ptr = reserved;
+    // The shared scratch header of ACK/WASK/WINS keeps the last emitted ACK's sn and ts.
+    let hdrSn = 0;
+    let hdrTs = 0;
+
+    const acks = this.ackList;
+    const count = this.ackCount;
+    for (let i = 0; i < count; i++) {
+      if (ptr + KCP_OVERHEAD > mtu && ptr > reserved) {
+        this.emit(ptr);
+        ptr = reserved;
+      }
+      const sn = acks[2 * i];
+      // kcp-go: skip ACKs for segments already below rcv_nxt (una covers them), keep the last.
+      if (((sn - una) | 0) >= 0 || i === count - 1) {
+        hdrSn = sn;
+        hdrTs = acks[2 * i + 1];
+        this.writeHeader(ptr, CMD_ACK, 0, wnd, hdrTs, hdrSn, una, 0);
+        ptr += KCP_OVERHEAD;
+        stats.outSegs++;
+      }
+    }
+    this.ackCount = 0;
+
+    if (ackOnly) {
+      if (ptr > reserved) this.emit(ptr);
+      return;
+    }
+
+    if (this.remoteWnd === 0) {
+      if (this.probeWait === 0) {
+        this.probeWait = this.probeInit;
+        this.tsProbe = (current + this.probeWait) >>> 0;
+      } else if (((current - this.tsProbe) | 0) >= 0) {
+        if (this.probeWait < this.probeInit) this.probeWait = this.probeInit;
+        this.probeWait += this.probeWait >>> 1;
+        if (this.probeWait > PROBE_LIMIT) this.probeWait = PROBE_LIMIT;
+        this.tsProbe = (current + this.probeWait) >>> 0;
+        this.probe |= ASK_SEND;
+      }
+    } else {
+      this.tsProbe = 0;
+      this.probeWait = 0;
+    }
+    if ((this.probe & ASK_SEND) !== 0) {
+      if (ptr + KCP_OVERHEAD > mtu && ptr > reserved) {
+        this.emit(ptr);
+        ptr = reserved;
+      }
+      this.writeHeader(ptr, CMD_WASK, 0, wnd, hdrTs, hdrSn, una, 0);
+      ptr += KCP_OVERHEAD;
+      stats.outSegs++;
+    }
+    if ((this.probe & ASK_TELL) !== 0) {
+      if (ptr + KCP_OVERHEAD > mtu && ptr > reserved) {
+        this.emit(ptr);
+        ptr = reserved;
+      }
+      this.writeHeader(ptr, CMD_WINS, 0, wnd, hdrTs, hdrSn, una, 0);
+      ptr += KCP_OVERHEAD;
+      stats.outSegs++;
+    }
+    this.probe = 0;
+
+    // Sliding window: move queued segments into the send buffer while sn < snd_una + cwnd.
+    let cwnd = this.sndWndSize < this.remoteWnd ? this.sndWndSize : this.remoteWnd;
+    if (this.nocwnd === 0 && this.congWnd < cwnd) cwnd = this.congWnd;
+    let newSegs = 0;
+    const sndBuf = this.sndBuf;
+    const sndQueue = this.sndQueue;
+    while (sndQueue.size > 0 && ((this.sndNxt - (this.sndUna + cwnd)) | 0) < 0) {
+      const seg = sndQueue.shift();
+      seg.sn = this.sndNxt;
+      sndBuf.push(seg);
+      this.sndNxt = (this.sndNxt + 1) >>> 0;
+      newSegs++;
+    }
+
+    const resent = this.fastresend > 0 ? this.fastresend : 0xffffffff;
+    const rxRto = this.rxRto;
+    let change = 0;
+    let lost = 0;
+    let fast = 0;
+    let early = 0;
+    let nearest = 0x7fffffff;
+    const n = sndBuf.size;
+    for (let i = 0; i < n; i++) {
+      const seg = sndBuf.at(i);
+      if (seg.acked) continue;
+      let needsend = false;
+      if (seg.xmit === 0) {
+        needsend = true;
+        seg.rto = rxRto;
+        seg.resendts = (current + rxRto) >>> 0;
+      } else if (seg.fastack >= resent && seg.fastack !== FASTACK_DONE) {
+        needsend = true;
+        seg.fastack = FASTACK_DONE;
+        seg.rto = rxRto;
+        seg.resendts = (current + rxRto) >>> 0;
+        change++;
+        fast++;
+      } else if (seg.fastack > 0 && seg.fastack !== FASTACK_DONE && newSegs === 0) {
+        needsend = true;
+        seg.fastack = FASTACK_DONE;
+        seg.rto = rxRto;
+        seg.resendts = (current + rxRto) >>> 0;
+        change++;
+        early++;
+      } else if (((current - seg.resendts) | 0) >= 0) {
+        needsend = true;
+        seg.rto += this.nodelay === 0 ? rxRto : rxRto >>> 1;
+        seg.fastack = 0;
+        seg.resendts = (current + seg.rto) >>> 0;
+        lost++;
+      }
+      if (needsend) {
+        seg.xmit++;
+        seg.ts = current;
+        const need = KCP_OVERHEAD + seg.len;
+        if (ptr + need > mtu && ptr > reserved) {
+          this.emit(ptr);
+          ptr = reserved;
+        }
+        this.writeHeader(ptr, CMD_PUSH, seg.frg, wnd, current, seg.sn, una, seg.len);
+        ptr += KCP_OVERHEAD;
+        copyBytes(buf, ptr, seg.data, 0, seg.len);
+        ptr += seg.len;
+        stats.outSegs++;
+        if (seg.xmit >= DEADLINK) this.linkState = STATE_DEAD;
+      }
+      const due = (seg.resendts - current) | 0;
+      if (due > 0 && due < nearest) nearest = due;
+    }
+    if (ptr > reserved) this.emit(ptr);
+
+    this.hasResend = nearest !== 0x7fffffff;
+    this.tsResend = (current + nearest) >>> 0;
+
+    if (lost + fast + early > 0) {
+      stats.lostSegs += lost;
+      stats.fastRetransSegs += fast;
+      stats.earlyRetransSegs += early;
+      stats.retransSegs += lost + fast + early;
+    }
+
+    if (this.nocwnd === 0) {
+      // Rate halving (RFC 6937) after fast/early retransmit.
+      if (change > 0) {
+        const inflight = (this.sndNxt - this.sndUna) >>> 0;
+        this.ssthresh = Math.max(inflight >>> 1, THRESH_MIN);
+        // uint32 arithmetic as in kcp-go: with resend 0, resent is 0xFFFFFFFF and this wraps.
+        this.congWnd = (this.ssthresh + resent) >>> 0;
+        this.incr = (this.congWnd * this.segSize) >>> 0;
+      }
+      // Congestion control (RFC 5681) after an RTO.
+      if (lost > 0) {
+        this.ssthresh = Math.max(cwnd >>> 1, THRESH_MIN);
+        this.congWnd = 1;
+        this.incr = this.segSize;
+      }
+      if (this.congWnd < 1) {
+        this.congWnd = 1;
+        this.incr = this.segSize;
+      }
+    }
+  }
+
+  /**
+   * Drive timers: flushes when the `interval` tick is due (ikcp `update`) or when the earliest
+   * retransmission deadline has passed. Call it at the time `check` returns (or more often).
+   *
+   * @param now Current time, ms (uint32 wrap-safe).
+   */
+  update(now: number): void {
+    const current = now >>> 0;
+    if (!this.updated) {
+      this.updated = true;
+      this.tsFlush = current;
+    }
+    let slap = (current - this.tsFlush) | 0;
+    if (slap >= CLOCK_JUMP || slap < -CLOCK_JUMP) {
+      this.tsFlush = current;
+      slap = 0;
+    }
+    if (slap >= 0) {
+      this.tsFlush = (this.tsFlush + this.interval) >>> 0;
+      if (((current - this.tsFlush) | 0) >= 0) this.tsFlush = (current + this.interval) >>> 0;
+      this.flush(now);
+    } else if (this.hasResend && ((current - this.tsResend) | 0) >= 0) {
+      // Deviation from ikcp (whose update waits for the tick): kcp-go's session schedules its
+      // next flush at the nearest RTO, so a due retransmission is not delayed to the tick.
+      this.flush(now);
+    }
+  }
+
+  /**
+   * When `update` must next be called if nothing is sent or received before: the earlier of the
+   * next interval tick and the earliest retransmission deadline, never later than
+   * `now + interval`. Returns `now` itself before the first `update`.
+   *
+   * @param now Current time, ms (uint32 wrap-safe).
+   * @returns A uint32 time in ms, compare it wrap-safe (`(t - now) | 0`).
+   */
+  check(now: number): number {
+    const current = now >>> 0;
+    if (!this.updated) return current;
+    let tsFlush = this.tsFlush;
+    const d = (current - tsFlush) | 0;
+    if (d >= CLOCK_JUMP || d < -CLOCK_JUMP) tsFlush = current;
+    if (((current - tsFlush) | 0) >= 0) return current;
+    let minimal = (tsFlush - current) | 0;
+    if (this.hasResend) {
+      const r = (this.tsResend - current) | 0;
+      if (r <= 0) return current;
+      if (r < minimal) minimal = r;
+    }
+    if (minimal > this.interval) minimal = this.interval;
+    return (current + minimal) >>> 0;
+  }
+
+  private emit(size: number): void {
+    this.stats.outPkts++;
+    this.stats.outBytes += size - this.reserved;
+    this.out(this.buffer, size);
+  }
+
+  private writeHeader(
+    ptr: number,
+    cmd: number,
+    frg: number,
+    wnd: number,
+    ts: number,
+    sn: number,
+    una: number,
+    len: number,
+  ): void {
+    const buf = this.buffer;
+    const le = this.le;
+    putU32(buf, ptr + KCP_OFF_CONV, this.conv, le);
+    buf[ptr + KCP_OFF_CMD] = cmd;
+    buf[ptr + KCP_OFF_FRG] = frg;
+    putU16(buf, ptr + KCP_OFF_WND, wnd, le);
+    putU32(buf, ptr + KCP_OFF_TS, ts, le);
+    putU32(buf, ptr + KCP_OFF_SN, sn, le);
+    putU32(buf, ptr + KCP_OFF_UNA, una, le);
+    putU32(buf, ptr + KCP_OFF_LEN, len, le);
+  }
+
+  /** RTT estimator (RFC 6298 with kcp-go's reduced weight for samples below the range). */
+  private updateAck(rtt: number): void {
+    if (this.rxSrtt === 0) {
+      this.rxSrtt = rtt;
+      this.rxRttvar = rtt >> 1;
+    } else {
+      let delta = (rtt - this.rxSrtt) | 0;
+      this.rxSrtt = (this.rxSrtt + (delta >> 3)) | 0;
+      if (delta < 0) delta = -delta;
+      if (rtt < this.rxSrtt - this.rxRttvar) {
+        this.rxRttvar = (this.rxRttvar + ((delta - this.rxRttvar) >> 5)) | 0;
+      } else {
+        this.rxRttvar = (this.rxRttvar + ((delta - this.rxRttvar) >> 2)) | 0;
+      }
+    }
+    const varTerm = (this.rxRttvar << 2) >>> 0;
+    const rto = this.rxSrtt + (this.interval > varTerm ? this.interval : varTerm);
+    this.rxRto = rto < this.rxMinrto ? this.rxMinrto : rto > RTO_MAX ? RTO_MAX : rto;
+  }
+
+  private shrinkBuf(): void {
+    this.sndUna = this.sndBuf.size > 0 ? this.sndBuf.first().sn : this.sndNxt;
+  }
+
+  /** Drop every segment below `una` from the send buffer; returns how many. */
+  private parseUna(una: number): number {
+    const sndBuf = this.sndBuf;
+    let count = 0;
+    while (sndBuf.size > 0 && ((una - sndBuf.first().sn) | 0) > 0) {
+      this.pool.release(sndBuf.shift());
+      count++;
+    }
+    return count;
+  }
+
+  /** Mark segment `sn` acknowledged. The send buffer holds exactly sn snd_una..snd_nxt−1. */
+  private parseAck(sn: number): void {
+    const idx = (sn - this.sndUna) | 0;
+    if (idx < 0 || ((sn - this.sndNxt) | 0) >= 0) return;
+    this.sndBuf.at(idx).acked = true;
+  }
+
+  /** Count an ACK for `sn` against earlier segments sent no later than `ts`; true if one reached `resend`. */
+  private parseFastack(sn: number, ts: number): boolean {
+    const idx = (sn - this.sndUna) | 0;
+    if (idx < 0 || ((sn - this.sndNxt) | 0) >= 0) return false;
+    const threshold = this.fastresend;
+    const sndBuf = this.sndBuf;
+    let should = false;
+    for (let i = 0; i < idx; i++) {
+      const seg = sndBuf.at(i);
+      if (((seg.ts - ts) | 0) <= 0 && seg.fastack !== FASTACK_DONE) {
+        seg.fastack++;
+        if (seg.fastack >= threshold) should = true;
+      }
+    }
+    return should;
+  }
+
+  private ackPush(sn: number, ts: number): void {
+    let acks = this.ackList;
+    const i = this.ackCount * 2;
+    if (i + 2 > acks.length) {
+      const grown = new Uint32Array(acks.length * 2);
+      grown.set(acks);
+      this.ackList = acks = grown;
+    }
+    acks[i] = sn;
+    acks[i + 1] = ts;
+    this.ackCount++;
+  }
+
+  /** Store an in-window PUSH; returns true if it was a duplicate. */
+  private parseData(sn: number, frg: number, src: Uint8Array, off: number, len: number): boolean {
+    if (((sn - (this.rcvNxt + this.rcvWndSize)) | 0) >= 0 || ((sn - this.rcvNxt) | 0) < 0) {
+      return true;
+    }
+    const slot = sn & this.rcvMask;
+    let repeat = false;
+    if (this.rcvSlots[slot] !== undefined) {
+      repeat = true;
+    } else {
+      const seg = this.pool.acquire(len);
+      copyBytes(seg.data, 0, src, off, len);
+      seg.len = len;
+      seg.sn = sn;
+      seg.frg = frg;
+      this.rcvSlots[slot] = seg;
+      this.rcvBufCount++;
+    }
+    this.moveReceived();
+    return repeat;
+  }
+
+  /** Move in-order segments from the receive window to the receive queue while it has room. */
+  private moveReceived(): void {
+    const slots = this.rcvSlots;
+    const q = this.rcvQueue;
+    while (this.rcvBufCount > 0 && q.size < this.rcvWndSize) {
+      const slot = this.rcvNxt & this.rcvMask;
+      const seg = slots[slot];
+      if (seg === undefined) break;
+      slots[slot] = undefined;
+      this.rcvBufCount--;
+      q.push(seg);
+      this.rcvQueueBytes += seg.len;
+      this.rcvNxt = (this.rcvNxt + 1) >>> 0;
+    }
+  }
+
+  private growRcvSlots(cap: number): void {
+    const old = this.rcvSlots;
+    const slots = new Array<Segment | undefined>(cap).fill(undefined);
+    const mask = cap - 1;
+    for (const seg of old) if (seg !== undefined) slots[seg.sn & mask] = seg;
+    this.rcvSlots = slots;
+    this.rcvMask = mask;
+  }
+}
