@@ -14,15 +14,16 @@
  *   yields t_1..t_{m-1}. A long-lived CBC object is reused: r is simply its chaining register,
  *   i.e. the last output block of the previous call, which we track.
  *
- * Deno's `node:crypto` has no aes-192-cbc, so AES-192 encryption runs the JavaScript AES in the
- * generic CFB loop instead (decryption stays native).
+ * Deno's `node:crypto` has no aes-192-cbc, so AES-192 encryption runs the JavaScript AES fused
+ * into the CFB loop instead (decryption stays native). Per-block native ECB calls measured ~13×
+ * slower (about 1.2 µs of call overhead per 16-byte block).
  *
  * @module
  */
 
 import { type Cipheriv, createCipheriv } from "node:crypto";
-import { CFB_IV, CfbCrypt } from "./_cfb.ts";
-import { SoftAes } from "./_aes_soft.ts";
+import { CFB_IV } from "./_cfb.ts";
+import { SoftAesCfbEncryptor } from "./_aes_soft.ts";
 import { xorInto } from "./_xor_bytes.ts";
 
 const BLOCK = 16;
@@ -36,7 +37,7 @@ export class NativeAesCfb {
   /** The CBC object's chaining register: the last block it output. */
   readonly #reg = new Uint8Array(BLOCK);
   /** Fallback encryptor for AES-192. */
-  readonly #soft: CfbCrypt | null;
+  readonly #soft: SoftAesCfbEncryptor | null;
   /** E_K(IV), the first keystream block of every datagram. */
   readonly #first = new Uint8Array(BLOCK);
 
@@ -49,7 +50,7 @@ export class NativeAesCfb {
     this.#first.set(this.#ecb.update(CFB_IV));
     if (bits === 192) {
       this.#cbc = null;
-      this.#soft = new CfbCrypt(new SoftAes(key));
+      this.#soft = new SoftAesCfbEncryptor(key, CFB_IV);
     } else {
       // The register starts as the IV: zero.
       this.#cbc = createCipheriv(`aes-${bits}-cbc`, key, this.#reg).setAutoPadding(false);

@@ -91,6 +91,11 @@ export class SoftAes implements BlockCipher {
     this.#rounds = rounds;
   }
 
+  /** The expanded key (4 × (rounds + 1) words); shared, do not modify. */
+  get roundKeys(): Int32Array {
+    return this.#rk;
+  }
+
   encryptBlock(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
     const rk = this.#rk;
     let s0 = readBE(src, srcOff) ^ rk[0];
@@ -138,5 +143,81 @@ export class SoftAes implements BlockCipher {
       ((S[s3 >>> 24] << 24) | (S[(s0 >>> 16) & 0xff] << 16) | (S[(s1 >>> 8) & 0xff] << 8) |
         S[s2 & 0xff]) ^ rk[k + 3],
     );
+  }
+}
+
+/**
+ * kcp-go's AES-CFB encryption with the AES rounds fused into the CFB loop: the keystream stays
+ * in four local words instead of going through a byte buffer per block.
+ */
+export class SoftAesCfbEncryptor {
+  readonly #rk: Int32Array;
+  readonly #rounds: number;
+  /** E(IV) as four big-endian words. */
+  readonly #first: Int32Array;
+
+  constructor(key: Uint8Array, iv: Uint8Array) {
+    const aes = new SoftAes(key);
+    this.#rk = aes.roundKeys;
+    this.#rounds = key.length / 4 + 6;
+    const e = new Uint8Array(16);
+    aes.encryptBlock(iv, 0, e, 0);
+    this.#first = Int32Array.of(readBE(e, 0), readBE(e, 4), readBE(e, 8), readBE(e, 12));
+  }
+
+  /** Encrypts `buf[0, len)` in place. */
+  encrypt(buf: Uint8Array, len: number = buf.length): void {
+    const rk = this.#rk;
+    const last = this.#rounds * 4;
+    let k0 = this.#first[0];
+    let k1 = this.#first[1];
+    let k2 = this.#first[2];
+    let k3 = this.#first[3];
+    let off = 0;
+    for (; off + 16 <= len; off += 16) {
+      const c0 = readBE(buf, off) ^ k0;
+      const c1 = readBE(buf, off + 4) ^ k1;
+      const c2 = readBE(buf, off + 8) ^ k2;
+      const c3 = readBE(buf, off + 12) ^ k3;
+      writeBE(buf, off, c0);
+      writeBE(buf, off + 4, c1);
+      writeBE(buf, off + 8, c2);
+      writeBE(buf, off + 12, c3);
+      if (off + 16 === len) return;
+      // Next keystream block: E(C_i).
+      let s0 = c0 ^ rk[0];
+      let s1 = c1 ^ rk[1];
+      let s2 = c2 ^ rk[2];
+      let s3 = c3 ^ rk[3];
+      let k = 4;
+      for (; k < last; k += 4) {
+        const t0 = T0[s0 >>> 24] ^ T1[(s1 >>> 16) & 0xff] ^ T2[(s2 >>> 8) & 0xff] ^
+          T3[s3 & 0xff] ^ rk[k];
+        const t1 = T0[s1 >>> 24] ^ T1[(s2 >>> 16) & 0xff] ^ T2[(s3 >>> 8) & 0xff] ^
+          T3[s0 & 0xff] ^ rk[k + 1];
+        const t2 = T0[s2 >>> 24] ^ T1[(s3 >>> 16) & 0xff] ^ T2[(s0 >>> 8) & 0xff] ^
+          T3[s1 & 0xff] ^ rk[k + 2];
+        const t3 = T0[s3 >>> 24] ^ T1[(s0 >>> 16) & 0xff] ^ T2[(s1 >>> 8) & 0xff] ^
+          T3[s2 & 0xff] ^ rk[k + 3];
+        s0 = t0;
+        s1 = t1;
+        s2 = t2;
+        s3 = t3;
+      }
+      const S = SBOX;
+      k0 = ((S[s0 >>> 24] << 24) | (S[(s1 >>> 16) & 0xff] << 16) | (S[(s2 >>> 8) & 0xff] << 8) |
+        S[s3 & 0xff]) ^ rk[k];
+      k1 = ((S[s1 >>> 24] << 24) | (S[(s2 >>> 16) & 0xff] << 16) | (S[(s3 >>> 8) & 0xff] << 8) |
+        S[s0 & 0xff]) ^ rk[k + 1];
+      k2 = ((S[s2 >>> 24] << 24) | (S[(s3 >>> 16) & 0xff] << 16) | (S[(s0 >>> 8) & 0xff] << 8) |
+        S[s1 & 0xff]) ^ rk[k + 2];
+      k3 = ((S[s3 >>> 24] << 24) | (S[(s0 >>> 16) & 0xff] << 16) | (S[(s1 >>> 8) & 0xff] << 8) |
+        S[s2 & 0xff]) ^ rk[k + 3];
+    }
+    // Trailing partial block: XOR with the leading bytes of the keystream block.
+    for (let j = 0; off + j < len; j++) {
+      const w = j < 4 ? k0 : j < 8 ? k1 : j < 12 ? k2 : k3;
+      buf[off + j] ^= w >>> (24 - 8 * (j & 3));
+    }
   }
 }

@@ -107,25 +107,32 @@ export class Cast5 implements BlockCipher {
     const s = S;
     let l = word(src, srcOff);
     let r = word(src, srcOff + 4);
-    for (let i = 0; i < ROUNDS; i++) {
-      const type = i % 3;
-      let t: number;
-      if (type === 0) t = (km[i] + r) | 0;
-      else if (type === 1) t = km[i] ^ r;
-      else t = (km[i] - r) | 0;
-      const rot = kr[i];
-      const v = (t << rot) | (t >>> (32 - rot));
-      const a = s[v >>> 24];
-      const b = s[256 + ((v >>> 16) & 0xff)];
-      const c = s[512 + ((v >>> 8) & 0xff)];
-      const d = s[768 + (v & 0xff)];
-      let f: number;
-      if (type === 0) f = (((a ^ b) - c) | 0) + d;
-      else if (type === 1) f = (((a - b) | 0) + c) ^ d;
-      else f = (((a + b) | 0) ^ c) - d;
-      const nr = l ^ f;
+    let t: number;
+    let v: number;
+    // Rounds cycle through the three f types of RFC 2144 §2.2: 1, 2, 3, 1, 2, 3, …, 1.
+    for (let i = 0;; i += 3) {
+      // Type 1: I = (Km + D) <<< Kr; f = ((S1[Ia] ^ S2[Ib]) - S3[Ic]) + S4[Id].
+      t = (km[i] + r) | 0;
+      v = (t << kr[i]) | (t >>> (32 - kr[i]));
+      t = l ^ ((((s[v >>> 24] ^ s[256 + ((v >>> 16) & 0xff)]) - s[512 + ((v >>> 8) & 0xff)]) |
+        0) + s[768 + (v & 0xff)]);
       l = r;
-      r = nr;
+      r = t;
+      if (i === ROUNDS - 1) break;
+      // Type 2: I = (Km ^ D) <<< Kr; f = ((S1[Ia] - S2[Ib]) + S3[Ic]) ^ S4[Id].
+      t = km[i + 1] ^ r;
+      v = (t << kr[i + 1]) | (t >>> (32 - kr[i + 1]));
+      t = l ^ ((((s[v >>> 24] - s[256 + ((v >>> 16) & 0xff)]) | 0) +
+        s[512 + ((v >>> 8) & 0xff)]) ^ s[768 + (v & 0xff)]);
+      l = r;
+      r = t;
+      // Type 3: I = (Km - D) <<< Kr; f = ((S1[Ia] + S2[Ib]) ^ S3[Ic]) - S4[Id].
+      t = (km[i + 2] - r) | 0;
+      v = (t << kr[i + 2]) | (t >>> (32 - kr[i + 2]));
+      t = l ^ ((((s[v >>> 24] + s[256 + ((v >>> 16) & 0xff)]) | 0) ^
+        s[512 + ((v >>> 8) & 0xff)]) - s[768 + (v & 0xff)]);
+      l = r;
+      r = t;
     }
     setWord(dst, dstOff, r);
     setWord(dst, dstOff + 4, l);

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { CFB_IV, CfbCrypt } from "../../lib/crypt/_cfb.ts";
-import { SoftAes } from "../../lib/crypt/_aes_soft.ts";
+import { SoftAes, SoftAesCfbEncryptor } from "../../lib/crypt/_aes_soft.ts";
 import { NativeAesCfb } from "../../lib/crypt/_aes_native.ts";
 import { Blowfish } from "../../lib/crypt/_blowfish.ts";
 import { PI_HEX_WORDS } from "../../lib/crypt/_blowfish_pi.ts";
@@ -148,6 +148,23 @@ Deno.test("native AES-CFB (ECB/CBC trick) equals the JS AES in the plain CFB loo
       assert.deepEqual(a, b, `AES-${keyLen * 8} encrypt length ${len}`);
       native.decrypt(a);
       assert.deepEqual(a, plain, `AES-${keyLen * 8} decrypt length ${len}`);
+    }
+  }
+});
+
+Deno.test("fused JavaScript AES-CFB encryptor equals the generic CFB loop for all key sizes", () => {
+  const rng = new Rng(191);
+  for (const keyLen of [16, 24, 32]) {
+    const key = rng.bytes(keyLen);
+    const fused = new SoftAesCfbEncryptor(key, CFB_IV);
+    const reference = new CfbCrypt(new SoftAes(key));
+    for (let i = 0; i < 200; i++) {
+      const len = i < 40 ? i : rng.int(1501);
+      const a = rng.bytes(len);
+      const b = a.slice();
+      fused.encrypt(a);
+      reference.encrypt(b);
+      assert.deepEqual(a, b, `AES-${keyLen * 8} length ${len}`);
     }
   }
 });
