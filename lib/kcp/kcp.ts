@@ -276,9 +276,15 @@ export class Kcp {
   private updated = false;
   private fastresend = 0;
   private nocwnd = 0;
-  /** Earliest retransmission deadline seen by the last full flush (valid when hasResend). */
+  /**
+   * Lower bound of every unacknowledged segment's retransmission deadline (valid when
+   * hasResend). While it is in the future and no fastack is pending, flush only has to look at
+   * the segments it just moved into the window, not the whole send buffer.
+   */
   private tsResend = 0;
   private hasResend = false;
+  /** Some segment in the send buffer may have 0 < fastack < FASTACK_DONE. */
+  private fastackPending = false;
 
   private readonly sndQueue = new Ring<Segment>();
   private readonly sndBuf = new Ring<Segment>();
@@ -641,8 +647,9 @@ export class Kcp {
 
     if (flushSegments) {
       this.flush(now);
-    } else if (this.ackCount >= Math.floor(this.mtu / KCP_OVERHEAD)) {
-      // ACK clocking (latest kcp-go): do not sit on a full packet of ACKs until the next tick.
+    } else if (this.ackCount >= Math.floor((this.mtu - this.reserved) / KCP_OVERHEAD)) {
+      // ACK clocking (latest kcp-go, whose kcp.mtu excludes the headers): do not sit on a full
+      // packet of ACKs until the next tick.
       this.flush(now, true);
     } else if (this.ackNoDelay && this.ackCount > 0) {
       this.flush(now, true);
@@ -752,9 +759,15 @@ export class Kcp {
     let lost = 0;
     let fast = 0;
     let early = 0;
-    let nearest = 0x7fffffff;
     const n = sndBuf.size;
-    for (let i = 0; i < n; i++) {
+    // Optimisation, same output as kcp-go's full scan: when no retransmission deadline has
+    // passed and no fastack is pending, only the segments just moved in (xmit = 0, at the tail)
+    // can need sending, so the scan starts there. This keeps flush O(new) with a full window.
+    const fullScan = this.fastackPending || !this.hasResend ||
+      ((current - this.tsResend) | 0) >= 0;
+    let nearest = fullScan ? 0x7fffffff : (this.tsResend - current) | 0;
+    let anyFastack = false;
+    for (let i = fullScan ? 0 : n - newSegs; i < n; i++) {
       const seg = sndBuf.at(i);
       if (seg.acked) continue;
       let needsend = false;
@@ -800,7 +813,9 @@ export class Kcp {
       }
       const due = (seg.resendts - current) | 0;
       if (due > 0 && due < nearest) nearest = due;
+      if (seg.fastack > 0 && seg.fastack !== FASTACK_DONE) anyFastack = true;
     }
+    if (fullScan) this.fastackPending = anyFastack;
     if (ptr > reserved) this.emit(ptr);
 
     this.hasResend = nearest !== 0x7fffffff;
@@ -969,6 +984,7 @@ export class Kcp {
       const seg = sndBuf.at(i);
       if (((seg.ts - ts) | 0) <= 0 && seg.fastack !== FASTACK_DONE) {
         seg.fastack++;
+        this.fastackPending = true;
         if (seg.fastack >= threshold) should = true;
       }
     }
