@@ -17,7 +17,19 @@
  *   early retransmit when `fastack > 0` and this flush moved no new data; RTO. A fast or early
  *   retransmitted segment waits for its RTO before it can be fast-retransmitted again.
  * - `input` flushes by itself, like kcp-go: a full flush when `una` moved or a fast retransmit
- *   is due, an ACK-only flush when the ACK list reaches `mtu / 24` entries or `ackNoDelay` is set.
+ *   is due, an ACK-only flush when a packet's worth of ACKs is pending (`(mtu − reserved) / 24`,
+ *   latest kcp-go) or `ackNoDelay` is set.
+ * - With nc = 0 the congestion window starts at 0 (ikcp, kcp-go): the first flush sends no data.
+ * - `flush(now, true)` sends only ACKs (kcp-go 2021 `flush(true)`); latest kcp-go's ACK-only
+ *   flush also emits window probes. Wire-visible only in timing.
+ *
+ * ## Performance notes
+ *
+ * Segments, their buffers and the output buffer are reused; the receive window is a ring
+ * indexed by `sn`; ACK lookup in the send buffer is O(1) (it always holds sn snd_una..snd_nxt−1).
+ * `flush` skips kcp-go's scan of the whole send buffer when no retransmission deadline has
+ * passed and no fastack is pending, and scans only the segments it just moved in; a test
+ * checks that the packets on the wire are identical to a full scan.
  *
  * ## Deliberate differences (each is tested)
  *
@@ -874,7 +886,9 @@ export class Kcp {
     } else if (this.hasResend && ((current - this.tsResend) | 0) >= 0) {
       // Deviation from ikcp (whose update waits for the tick): kcp-go's session schedules its
       // next flush at the nearest RTO, so a due retransmission is not delayed to the tick.
-      this.flush(now);
+      // tsResend is only a lower bound (ACKs may have removed that segment): check first.
+      this.tightenResend(current);
+      if (this.hasResend && ((current - this.tsResend) | 0) >= 0) this.flush(now);
     }
   }
 
@@ -894,10 +908,13 @@ export class Kcp {
     if (d >= CLOCK_JUMP || d < -CLOCK_JUMP) tsFlush = current;
     if (((current - tsFlush) | 0) >= 0) return current;
     let minimal = (tsFlush - current) | 0;
-    if (this.hasResend) {
-      const r = (this.tsResend - current) | 0;
-      if (r <= 0) return current;
-      if (r < minimal) minimal = r;
+    if (this.hasResend && ((this.tsResend - current) | 0) < minimal) {
+      this.tightenResend(current); // the bound may be stale; report the real deadline
+      if (this.hasResend) {
+        const r = (this.tsResend - current) | 0;
+        if (r <= 0) return current;
+        if (r < minimal) minimal = r;
+      }
     }
     if (minimal > this.interval) minimal = this.interval;
     return (current + minimal) >>> 0;
@@ -949,6 +966,22 @@ export class Kcp {
     const varTerm = (this.rxRttvar << 2) >>> 0;
     const rto = this.rxSrtt + (this.interval > varTerm ? this.interval : varTerm);
     this.rxRto = rto < this.rxMinrto ? this.rxMinrto : rto > RTO_MAX ? RTO_MAX : rto;
+  }
+
+  /** Recompute tsResend exactly: the earliest deadline of an unacknowledged segment. */
+  private tightenResend(current: number): void {
+    const sndBuf = this.sndBuf;
+    let nearest = 0x7fffffff;
+    let any = false;
+    for (let i = 0; i < sndBuf.size; i++) {
+      const seg = sndBuf.at(i);
+      if (seg.acked || seg.xmit === 0) continue;
+      const due = (seg.resendts - current) | 0;
+      if (!any || due < nearest) nearest = due;
+      any = true;
+    }
+    this.hasResend = any;
+    this.tsResend = (current + nearest) >>> 0;
   }
 
   private shrinkBuf(): void {

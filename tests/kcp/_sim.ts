@@ -52,7 +52,7 @@ export interface SimOptions {
   /** Force both sides' first sequence number (test-only hook on private fields). */
   initialSn?: number;
   conv?: number;
-  /** Abort (and report incomplete) after this much simulated time. @default 3_600_000 */
+  /** Abort (and report incomplete) after this much simulated time. @default 600_000 */
   maxSimMs?: number;
   /** Largest single `send` call; sizes are drawn 1..maxWrite. @default 8192 */
   maxWrite?: number;
@@ -61,6 +61,8 @@ export interface SimOptions {
   tap?: (from: "a" | "b", pkt: Uint8Array, simMs: number) => void;
   /** Called after every step. */
   onStep?: (sim: Sim, simMs: number) => void;
+  /** Called once, after both engines are built and before the first step. */
+  setup?: (sim: Sim) => void;
 }
 
 /** Outcome of one direction. */
@@ -189,6 +191,7 @@ export class Sim {
       forceSequence(this.a.kcp, initialSn);
       forceSequence(this.b.kcp, initialSn);
     }
+    opts.setup?.(this);
   }
 
   /** Simulated ms since start. */
@@ -287,7 +290,7 @@ export class Sim {
 
   /** Run to completion (or `maxSimMs`). */
   run(): SimResult {
-    const maxSimMs = this.opts.maxSimMs ?? 3_600_000;
+    const maxSimMs = this.opts.maxSimMs ?? 600_000;
     const start = this.clock;
     let steps = 0;
     while (!this.done() && this.simMs <= maxSimMs) {

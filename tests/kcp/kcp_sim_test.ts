@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { CMD_PUSH, CMD_WASK, CMD_WINS, MODE_PRESETS } from "../../lib/kcp/kcp.ts";
 import { decodeKcpHeader, encodeKcpHeader, type KcpHeader } from "../../lib/kcp/header.ts";
 import type { LinkProfile } from "../../lib/link/link.ts";
@@ -299,4 +300,39 @@ Deno.test("kcp sim: junk packets injected during a transfer are rejected and cha
   assertExact(r, "junk");
   assert.ok(injected > 1000, `injected ${injected}`);
   assert.deepEqual([...statuses].sort(), [-1, -2, -3]);
+});
+
+Deno.test("kcp sim: the partial send-buffer scan emits exactly what kcp-go's full scan emits", () => {
+  const trace = (forceFullScan: boolean): string => {
+    const h = createHash("sha256");
+    let packets = 0;
+    const r = simulate({
+      a: { ...CLIENT, nc: 0 },
+      b: SERVER,
+      linkAB: { delayMs: 20, jitterMs: 5, rateBps: 20e6, loss: 0.05, reorder: 0.05 },
+      linkBA: { delayMs: 20, rateBps: 20e6, loss: 0.03, duplicate: 0.02 },
+      seed: 31,
+      bytesAB: 2 * MB,
+      bytesBA: 2 * MB,
+      setup: (sim) => {
+        if (!forceFullScan) return;
+        for (const k of [sim.a.kcp, sim.b.kcp]) {
+          const flush = k.flush.bind(k);
+          // Forget the retransmission lower bound before every flush: every flush scans all.
+          k.flush = (now: number, ackOnly?: boolean) => {
+            (k as unknown as Record<string, boolean>)["hasResend"] = false;
+            flush(now, ackOnly);
+          };
+        }
+      },
+      tap: (from, pkt, t) => {
+        h.update(`${from}${t}:`).update(pkt);
+        packets++;
+      },
+    });
+    assertExact(r, forceFullScan ? "full scan" : "partial scan");
+    assert.ok(packets > 3000);
+    return h.digest("hex");
+  };
+  assert.equal(trace(false), trace(true));
 });
