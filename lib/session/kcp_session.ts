@@ -1,0 +1,312 @@
+/**
+ * One kcptun KCP session as a pure engine: packet crypto, FEC and KCP composed the way kcp-go's
+ * `UDPSession` composes them (`sess.go`), with no socket and no clock. Datagrams leave through
+ * a sink callback; time is passed to every call.
+ *
+ * Outgoing packet layout, written in place into KCP's output buffer (kcp-go's "headroom"):
+ * `crypto header | [FEC header 8] | KCP segments | [AEAD tag]`.
+ *
+ * @module
+ */
+
+import { Kcp } from "../kcp/kcp.ts";
+import type { PacketCrypt } from "../crypt/packet_crypt.ts";
+import {
+  FEC_HEADER_SIZE_PLUS2,
+  FEC_TYPE_DATA,
+  FEC_TYPE_OOB,
+  FEC_TYPE_PARITY,
+  FecDecoder,
+  FecEncoder,
+  fecType,
+} from "../fec/fec.ts";
+import { createSnmp, type Snmp } from "./snmp.ts";
+
+/** kcp-go's hard datagram limit: every receive buffer is 1500 bytes. */
+export const MTU_LIMIT = 1500;
+const KCP_OVERHEAD = 24;
+
+/** Settings of one session (kcptun applies the same to both ends, §5.3 of the wire spec). */
+export interface KcpSessionOptions {
+  /** KCP conversation id (uint32). */
+  conv: number;
+  /** Packet crypto for this session (see `createPacketCrypt`). */
+  crypt: PacketCrypt;
+  /** FEC data shards; 0 disables the encoder. @default 10 */
+  dataShards?: number;
+  /** FEC parity shards; 0 disables the encoder. @default 3 */
+  parityShards?: number;
+  /** Largest UDP payload including every header. @default 1350 */
+  mtu?: number;
+  /** @default 128 */
+  sndwnd?: number;
+  /** @default 512 */
+  rcvwnd?: number;
+  /** @default 0 */
+  nodelay?: number;
+  /** @default 30 */
+  interval?: number;
+  /** @default 2 */
+  resend?: number;
+  /** @default 1 */
+  nc?: number;
+  /** Flush ACKs as soon as a packet arrives. @default false */
+  ackNoDelay?: boolean;
+  /** Latest kcp-go skips a group's parity after a pause this long (ms); 0 never skips. @default 0 */
+  fecSkipParityAfterGapMs?: number;
+  /** Counters to add to (shared by the sessions of one process). @default a private set */
+  snmp?: Snmp;
+}
+
+/** Receives each sealed datagram; `buf` is reused once the call returns. */
+export type DatagramSink = (buf: Uint8Array, length: number) => void;
+
+/**
+ * A KCP session with kcptun's crypto and FEC framing.
+ *
+ * @example
+ * ```ts
+ * import { KcpSession } from "./kcp_session.ts";
+ * import { createPacketCrypt } from "../crypt/packet_crypt.ts";
+ * import { deriveKey } from "../crypt/kdf.ts";
+ * const crypt = createPacketCrypt("aes", deriveKey("secret"), (b) => crypto.getRandomValues(b));
+ * const out: Uint8Array[] = [];
+ * const s = new KcpSession({ conv: 1, crypt }, (b, n) => out.push(b.slice(0, n)), 0);
+ * s.send(new TextEncoder().encode("hi"), 0);
+ * s.flush(0);
+ * ```
+ */
+export class KcpSession {
+  /** The KCP engine (exposed for statistics and tuning). */
+  readonly kcp: Kcp;
+  /** The packet crypto in use. */
+  readonly crypt: PacketCrypt;
+  /** Counters this session adds to. */
+  readonly snmp: Snmp;
+  readonly #sink: DatagramSink;
+  readonly #encoder: FecEncoder | undefined;
+  readonly #decoder: FecDecoder;
+  #now: number;
+  // kcp stats already added to snmp
+  #seen = {
+    outSegs: 0,
+    inSegs: 0,
+    retransSegs: 0,
+    fastRetransSegs: 0,
+    earlyRetransSegs: 0,
+    lostSegs: 0,
+    repeatSegs: 0,
+  };
+
+  /** Creates a session; `now` is the current time in ms. */
+  constructor(options: KcpSessionOptions, sink: DatagramSink, now: number) {
+    this.crypt = options.crypt;
+    this.snmp = options.snmp ?? createSnmp();
+    this.#sink = sink;
+    this.#now = now;
+    const ds = options.dataShards ?? 10;
+    const ps = options.parityShards ?? 3;
+    const mtu = Math.min(options.mtu ?? 1350, MTU_LIMIT);
+    const fecOn = ds > 0 && ps > 0 && ds + ps <= 256;
+    const headroom = this.crypt.headerSize;
+    const tailroom = this.crypt.trailerSize;
+    if (fecOn) {
+      this.#encoder = new FecEncoder(ds, ps, headroom, tailroom, mtu, {
+        skipParityAfterGapMs: options.fecSkipParityAfterGapMs ?? 0,
+      });
+    }
+    this.#decoder = fecOn ? new FecDecoder(ds, ps, MTU_LIMIT) : new FecDecoder(0, 0, MTU_LIMIT);
+    const reserved = headroom + (fecOn ? FEC_HEADER_SIZE_PLUS2 : 0);
+    this.kcp = new Kcp(options.conv, this.#output, { reserved, tailroom });
+    // latest kcp-go: kcp.mtu = min(mtu,1500) - header - tag; 2021 keeps the header inside it.
+    if (!this.kcp.setMtu(mtu - tailroom)) {
+      throw new RangeError(`MTU ${mtu} leaves no room for KCP data`);
+    }
+    this.kcp.setNoDelay(
+      options.nodelay ?? 0,
+      options.interval ?? 30,
+      options.resend ?? 2,
+      options.nc ?? 1,
+    );
+    this.kcp.setWindowSize(options.sndwnd ?? 128, options.rcvwnd ?? 512);
+    this.kcp.streamMode = true;
+    this.kcp.ackNoDelay = options.ackNoDelay ?? false;
+  }
+
+  /** KCP conversation id. */
+  get conv(): number {
+    return this.kcp.conv;
+  }
+
+  /** Current FEC shape of the receive side (after auto-tune). */
+  get fecDecoder(): FecDecoder {
+    return this.#decoder;
+  }
+
+  #output = (buf: Uint8Array, size: number): void => {
+    const hs = this.crypt.headerSize;
+    const enc = this.#encoder;
+    if (enc === undefined) {
+      this.#seal(buf, size - hs);
+      return;
+    }
+    const parity = enc.encode(buf, size - hs - FEC_HEADER_SIZE_PLUS2, this.#now);
+    this.#seal(buf, size - hs);
+    for (let i = 0; i < parity; i++) this.#seal(enc.parityPacket(i), enc.parityLength);
+  };
+
+  #seal(buf: Uint8Array, payloadLen: number): void {
+    const n = this.crypt.seal(buf, payloadLen);
+    this.snmp.OutPkts++;
+    this.snmp.OutBytes += n;
+    this.#sink(buf, n);
+  }
+
+  /**
+   * A datagram from the peer: decrypts in place and feeds it on. Returns false (and counts it)
+   * when it does not authenticate. Never throws.
+   */
+  input(datagram: Uint8Array, length: number, now: number): boolean {
+    const n = this.crypt.open(datagram, length);
+    if (n < 0) {
+      this.snmp.InCsumErrors++;
+      return false;
+    }
+    this.snmp.InBytes += length;
+    this.inputPayload(datagram, this.crypt.headerSize, n, now);
+    return true;
+  }
+
+  /**
+   * An already-decrypted payload (FEC packet or raw KCP) at `buf[offset, offset+length)`.
+   * Used by a server that decrypted the datagram to route it. Never throws.
+   */
+  inputPayload(buf: Uint8Array, offset: number, length: number, now: number): void {
+    this.#now = now;
+    const snmp = this.snmp;
+    snmp.InPkts++;
+    const type = fecType(buf, offset, length);
+    if (type === FEC_TYPE_DATA || type === FEC_TYPE_PARITY) {
+      if (length < FEC_HEADER_SIZE_PLUS2) {
+        snmp.InErrs++;
+        return;
+      }
+      if (type === FEC_TYPE_PARITY) snmp.FECParityShards++;
+      const dec = this.#decoder;
+      const errs = dec.stats.errors;
+      const packet = buf.subarray(offset, offset + length);
+      const recovered = dec.decode(packet, length, now);
+      snmp.FECErrs += dec.stats.errors - errs;
+      if (type === FEC_TYPE_DATA && length >= FEC_HEADER_SIZE_PLUS2 + KCP_OVERHEAD) {
+        if (this.kcp.input(packet.subarray(FEC_HEADER_SIZE_PLUS2), true, now) !== 0) {
+          snmp.KCPInErrors++;
+        }
+      }
+      for (let i = 0; i < recovered; i++) {
+        if (this.kcp.input(dec.recovered(i), false, now) === 0) snmp.FECRecovered++;
+        else snmp.KCPInErrors++;
+      }
+      return;
+    }
+    if (type === FEC_TYPE_OOB) {
+      // kcptun never sends out-of-band packets; count and drop (latest kcp-go §4.1).
+      snmp.InErrs++;
+      return;
+    }
+    if (length < KCP_OVERHEAD) {
+      snmp.InErrs++;
+      return;
+    }
+    if (this.kcp.input(buf.subarray(offset, offset + length), true, now) !== 0) {
+      snmp.KCPInErrors++;
+    }
+  }
+
+  /** Queues stream bytes for sending (copied). Call `flush` after a batch of sends. */
+  send(data: Uint8Array, now: number): number {
+    this.#now = now;
+    this.snmp.BytesSent += data.length;
+    return this.kcp.send(data);
+  }
+
+  /** Reads received stream bytes into dst; returns the count, or ≤ 0 when none. */
+  recv(dst: Uint8Array): number {
+    const n = this.kcp.recv(dst);
+    if (n > 0) this.snmp.BytesReceived += n;
+    return n;
+  }
+
+  /** kcp-go's write gate: more may be queued while in-flight data is below both windows. */
+  canSend(): boolean {
+    const w = this.kcp.waitSnd();
+    return w < this.kcp.sndWnd && w < this.kcp.rmtWnd;
+  }
+
+  /** Sends what the windows allow now (kcptun runs with write delay off). */
+  flush(now: number): void {
+    this.#now = now;
+    this.kcp.flush(now);
+  }
+
+  /** Runs KCP's timers; returns the next time (ms) this must be called. */
+  update(now: number): number {
+    this.#now = now;
+    this.kcp.update(now);
+    this.#collect();
+    return this.kcp.check(now);
+  }
+
+  #collect(): void {
+    const st = this.kcp.stats;
+    const seen = this.#seen;
+    const snmp = this.snmp;
+    snmp.OutSegs += st.outSegs - seen.outSegs;
+    snmp.InSegs += st.inSegs - seen.inSegs;
+    snmp.RetransSegs += st.retransSegs - seen.retransSegs;
+    snmp.FastRetransSegs += st.fastRetransSegs - seen.fastRetransSegs;
+    snmp.EarlyRetransSegs += st.earlyRetransSegs - seen.earlyRetransSegs;
+    snmp.LostSegs += st.lostSegs - seen.lostSegs;
+    snmp.RepeatSegs += st.repeatSegs - seen.repeatSegs;
+    seen.outSegs = st.outSegs;
+    seen.inSegs = st.inSegs;
+    seen.retransSegs = st.retransSegs;
+    seen.fastRetransSegs = st.fastRetransSegs;
+    seen.earlyRetransSegs = st.earlyRetransSegs;
+    seen.lostSegs = st.lostSegs;
+    seen.repeatSegs = st.repeatSegs;
+  }
+}
+
+/**
+ * Reads the KCP conv of a decrypted payload (FEC data, OOB or raw KCP), or -1 when it has none
+ * (parity packets, short packets). Servers use it to route and to detect a reconnect.
+ */
+export function payloadConv(buf: Uint8Array, offset: number, length: number): number {
+  const type = fecType(buf, offset, length);
+  let at = offset;
+  if (type === FEC_TYPE_DATA || type === FEC_TYPE_OOB) {
+    if (length < FEC_HEADER_SIZE_PLUS2 + (type === FEC_TYPE_OOB ? 4 : KCP_OVERHEAD)) return -1;
+    at += FEC_HEADER_SIZE_PLUS2;
+  } else if (type === FEC_TYPE_PARITY || length < KCP_OVERHEAD) {
+    return -1;
+  }
+  return (buf[at] | buf[at + 1] << 8 | buf[at + 2] << 16 | buf[at + 3] << 24) >>> 0;
+}
+
+/**
+ * The `sn` of the first KCP segment of a decrypted payload, 0 for an OOB packet (which kcp-go
+ * treats as sn 0), or -1 when there is none.
+ */
+export function payloadFirstSn(buf: Uint8Array, offset: number, length: number): number {
+  const type = fecType(buf, offset, length);
+  let at = offset;
+  if (type === FEC_TYPE_OOB) return length >= FEC_HEADER_SIZE_PLUS2 + 4 ? 0 : -1;
+  if (type === FEC_TYPE_DATA) {
+    if (length < FEC_HEADER_SIZE_PLUS2 + KCP_OVERHEAD) return -1;
+    at += FEC_HEADER_SIZE_PLUS2;
+  } else if (type === FEC_TYPE_PARITY || length < KCP_OVERHEAD) {
+    return -1;
+  }
+  at += 12;
+  return (buf[at] | buf[at + 1] << 8 | buf[at + 2] << 16 | buf[at + 3] << 24) >>> 0;
+}

@@ -1,0 +1,291 @@
+/**
+ * Drives a pure {@link TunnelConnection} with real time: one timer per connection scheduled at
+ * the engine's next deadline, promise-based waits for stream readiness, and the pipe that
+ * copies between a smux stream and a TCP (or unix) connection with correct half-close.
+ *
+ * @module
+ */
+
+import {
+  type ConnectionOptions,
+  TunnelConnection,
+} from "../session/connection.ts";
+
+/** Milliseconds on a monotonic clock (what every engine call gets as `now`). */
+export function monotonicNow(): number {
+  return Math.floor(performance.now());
+}
+
+/** A Deno connection that can half-close. */
+export type DuplexConn = Deno.Conn & { closeWrite(): Promise<void> };
+
+/** Callbacks of a driven connection. */
+export interface DriverHooks {
+  /** Sends a sealed datagram (copy it before returning). */
+  send(buf: Uint8Array, length: number): void;
+  /** The peer opened a stream. */
+  accept?(sid: number): void;
+  /** The connection ended. */
+  closed?(reason: string): void;
+}
+
+interface Waiters {
+  read?: () => void;
+  write?: () => void;
+}
+
+/** Byte counts of one finished pipe. */
+export interface PipeResult {
+  /** Bytes from the local connection into the stream. */
+  sent: number;
+  /** Bytes from the stream to the local connection. */
+  received: number;
+}
+
+const PIPE_READ_SIZE = 32768;
+const PIPE_WRITE_SIZE = 65536;
+
+/** A {@link TunnelConnection} with a timer and stream waits. */
+export class DrivenConnection {
+  /** The engine. */
+  readonly tc: TunnelConnection;
+  readonly #hooks: DriverHooks;
+  readonly #waiters = new Map<number, Waiters>();
+  readonly #drainWaiters: (() => void)[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  #closed = false;
+  readonly #closedPromise: Promise<string>;
+  #resolveClosed!: (reason: string) => void;
+  /** Streams currently piped. */
+  activeStreams = 0;
+
+  /** Creates and starts the connection. */
+  constructor(options: ConnectionOptions, hooks: DriverHooks) {
+    this.#hooks = hooks;
+    this.#closedPromise = new Promise((r) => this.#resolveClosed = r);
+    const now = monotonicNow();
+    this.tc = new TunnelConnection(options, {
+      datagram: (b, n) => hooks.send(b, n),
+      accept: (sid) => hooks.accept?.(sid),
+      readable: (sid) => this.#wake(sid, "read"),
+      writable: (sid) => this.#wake(sid, "write"),
+      drain: () => {
+        for (const f of this.#drainWaiters.splice(0)) f();
+      },
+      closed: (reason) => this.#onClosed(reason),
+    }, now);
+    this.#schedule(now, now);
+  }
+
+  /** Resolves with the reason once the connection has ended. */
+  get closed(): Promise<string> {
+    return this.#closedPromise;
+  }
+
+  /** True once the connection has ended. */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  #wake(sid: number, kind: "read" | "write"): void {
+    const w = this.#waiters.get(sid);
+    const f = w?.[kind];
+    if (f) {
+      w![kind] = undefined;
+      f();
+    }
+  }
+
+  #onClosed(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const w of this.#waiters.values()) {
+      w.read?.();
+      w.write?.();
+    }
+    this.#waiters.clear();
+    for (const f of this.#drainWaiters.splice(0)) f();
+    this.#hooks.closed?.(reason);
+    this.#resolveClosed(reason);
+  }
+
+  #schedule(next: number, now: number): void {
+    if (this.#closed) return;
+    if (this.#timer !== undefined) {
+      if (next >= this.#timerAt) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerAt = next;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, next - now));
+  }
+
+  #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (this.#closed) return;
+    const now = monotonicNow();
+    const next = this.tc.tick(now);
+    this.#schedule(next, now);
+  };
+
+  #kick(): void {
+    const now = monotonicNow();
+    this.#schedule(this.tc.session.kcp.check(now), now);
+  }
+
+  /** A datagram from the peer. Returns false if it did not authenticate. */
+  input(buf: Uint8Array, length: number): boolean {
+    if (this.#closed) return false;
+    const ok = this.tc.input(buf, length, monotonicNow());
+    if (ok) this.#kick();
+    return ok;
+  }
+
+  /** An already-decrypted payload. */
+  inputPayload(buf: Uint8Array, offset: number, length: number): void {
+    if (this.#closed) return;
+    this.tc.inputPayload(buf, offset, length, monotonicNow());
+    this.#kick();
+  }
+
+  /** Opens a stream; -1 if the session cannot open more. */
+  openStream(): number {
+    const sid = this.tc.openStream(monotonicNow());
+    this.#kick();
+    return sid;
+  }
+
+  #wait(sid: number, kind: "read" | "write"): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    let w = this.#waiters.get(sid);
+    if (!w) this.#waiters.set(sid, w = {});
+    return new Promise((resolve) => w![kind] = resolve);
+  }
+
+  #waitDrain(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /**
+   * Copies both ways between stream `sid` and `conn` until both directions have ended. EOF on
+   * either side is passed on as a half-close (smux FIN, TCP shutdown(SHUT_WR)), so data that
+   * was sent before a FIN is always delivered. Never throws.
+   */
+  async pipe(sid: number, conn: DuplexConn, signal?: AbortSignal): Promise<PipeResult> {
+    this.activeStreams++;
+    const result: PipeResult = { sent: 0, received: 0 };
+    let broken = false;
+    let connClosed = false;
+    const closeConn = () => {
+      if (connClosed) return;
+      connClosed = true;
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    };
+    // a broken pipe (reset, session death, shutdown) ends both directions at once
+    const breakPipe = () => {
+      if (broken) return;
+      broken = true;
+      closeConn();
+      this.#wake(sid, "read");
+      this.#wake(sid, "write");
+    };
+    const onAbort = () => breakPipe();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const onSessionClosed = this.#closedPromise.then(breakPipe);
+    const up = async () => {
+      const buf = new Uint8Array(PIPE_READ_SIZE);
+      try {
+        while (!broken) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          let off = 0;
+          while (off < n && !broken) {
+            if (!this.tc.canWrite()) {
+              await this.#waitDrain();
+              continue;
+            }
+            const k = this.tc.write(sid, buf.subarray(off, n), monotonicNow());
+            if (k < 0) return breakPipe();
+            if (k === 0) {
+              await this.#wait(sid, "write");
+              continue;
+            }
+            off += k;
+            result.sent += k;
+          }
+          this.#kick();
+        }
+        if (!broken) this.tc.closeWrite(sid, monotonicNow());
+      } catch {
+        breakPipe();
+      }
+    };
+    const down = async () => {
+      const buf = new Uint8Array(PIPE_WRITE_SIZE);
+      try {
+        while (!broken) {
+          const n = this.tc.read(sid, buf, monotonicNow());
+          if (n > 0) {
+            let off = 0;
+            while (off < n) off += await conn.write(buf.subarray(off, n));
+            result.received += n;
+            continue;
+          }
+          if (n < 0) {
+            if (!this.#closed) await conn.closeWrite().catch(() => {});
+            return;
+          }
+          await this.#wait(sid, "read");
+        }
+      } catch {
+        breakPipe();
+      }
+    };
+    await Promise.all([up(), down()]);
+    signal?.removeEventListener("abort", onAbort);
+    void onSessionClosed;
+    closeConn();
+    if (!this.#closed) {
+      this.tc.closeStream(sid, monotonicNow());
+      this.#kick();
+    }
+    this.#waiters.delete(sid);
+    this.activeStreams--;
+    return result;
+  }
+
+  /** Closes the connection and its timer. */
+  close(reason = "Closed"): void {
+    if (this.#closed) return;
+    this.tc.close(reason);
+    this.#onClosed(reason);
+  }
+}
+
+/**
+ * Shutdown shared by client and server: end every pipe (local connections closed, FIN sent on
+ * each stream), then wait until every KCP send queue is acknowledged or `drainMs` passes.
+ */
+export async function drainAndClose(
+  conns: DrivenConnection[],
+  pipes: Set<Promise<unknown>>,
+  stop: AbortController,
+  drainMs: number,
+): Promise<void> {
+  stop.abort();
+  await Promise.all([...pipes]);
+  const deadline = performance.now() + drainMs;
+  while (performance.now() < deadline) {
+    const pending = conns.some((c) => !c.isClosed && c.tc.session.kcp.waitSnd() > 0);
+    if (!pending) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * One interop case: our client with the Go server, or the Go client with our server, moving
+ * `size` bytes each way (upload to a sink, download from a source), checked by sha-256.
+ *
+ * @module
+ */
+
+import {
+  connectRetry,
+  exchange,
+  freeTcpPort,
+  freeUdpPort,
+  sha256,
+  sinkTarget,
+  sourceTarget,
+  spawnGo,
+  testData,
+} from "../_helpers/net.ts";
+import { ourClient, ourServer } from "./_fixture.ts";
+
+/** Result of one direction of one case. */
+export interface InteropResult {
+  ok: boolean;
+  upload: { bytes: number; ms: number; ok: boolean };
+  download: { bytes: number; ms: number; ok: boolean };
+  detail: string;
+}
+
+/** Which end is ours. */
+export type Pairing = "ours-client+go-server" | "go-client+ours-server";
+
+async function transfer(port: number, size: number, target: ReturnType<typeof sinkTarget>) {
+  const up = testData(size, 11);
+  const t0 = performance.now();
+  const conn = await connectRetry(port);
+  await exchange(conn, up);
+  await target.finished(1);
+  const ms = performance.now() - t0;
+  const rec = target.records[0];
+  return { bytes: rec.received, ms, ok: rec.received === size && rec.sha256 === sha256(up) };
+}
+
+async function download(port: number, size: number) {
+  const t0 = performance.now();
+  const conn = await connectRetry(port);
+  const r = await exchange(conn, new Uint8Array(0), { halfClose: false });
+  const ms = performance.now() - t0;
+  return { bytes: r.received, ms, ok: r.received === size && r.sha256 === sha256(testData(size, 12)) };
+}
+
+/**
+ * Runs one case. `args` are kcptun flags given to both ends (they must be valid for both);
+ * `oursArgs`/`goArgs` are extra flags for one end only.
+ */
+export async function runInterop(
+  pairing: Pairing,
+  size: number,
+  args: string[],
+  extra: { oursArgs?: string[]; goArgs?: string[] } = {},
+): Promise<InteropResult> {
+  const oursArgs = [...args, ...(extra.oursArgs ?? [])];
+  const goArgs = [...args, ...(extra.goArgs ?? [])];
+  const sink = sinkTarget();
+  const source = sourceTarget(size, 12);
+  const results: InteropResult = {
+    ok: false,
+    upload: { bytes: 0, ms: 0, ok: false },
+    download: { bytes: 0, ms: 0, ok: false },
+    detail: "",
+  };
+  // one tunnel per direction so each target gets exactly one connection
+  for (const dir of ["upload", "download"] as const) {
+    const target = dir === "upload" ? sink : source;
+    let stopGo: (() => Promise<string>) | undefined;
+    let closeOurs: (() => Promise<void>) | undefined;
+    let port: number;
+    if (pairing === "ours-client+go-server") {
+      const udp = freeUdpPort();
+      const go = spawnGo("kcptun-server", [
+        "-l",
+        `127.0.0.1:${udp}`,
+        "-t",
+        `127.0.0.1:${target.port}`,
+        ...goArgs,
+      ]);
+      stopGo = go.stop;
+      const client = ourClient(udp, oursArgs);
+      closeOurs = () => client.close(2000);
+      port = client.port;
+    } else {
+      const server = ourServer(target.port, oursArgs);
+      const tcp = freeTcpPort();
+      const go = spawnGo("kcptun-client", [
+        "-l",
+        `127.0.0.1:${tcp}`,
+        "-r",
+        `127.0.0.1:${server.addrs[0].port}`,
+        ...goArgs,
+      ]);
+      stopGo = go.stop;
+      closeOurs = () => server.close(2000);
+      port = tcp;
+    }
+    try {
+      results[dir] = dir === "upload"
+        ? await transfer(port, size, sink)
+        : await download(port, size);
+    } catch (err) {
+      results.detail += `${dir}: ${(err as Error).message}; `;
+    } finally {
+      await closeOurs?.();
+      const log = await stopGo?.();
+      if (!results[dir].ok) results.detail += `${dir} go log: ${log?.slice(-400)}; `;
+    }
+  }
+  await sink.close();
+  await source.close();
+  results.ok = results.upload.ok && results.download.ok;
+  return results;
+}

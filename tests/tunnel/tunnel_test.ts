@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import {
+  echoTarget,
+  exchange,
+  sha256,
+  sinkTarget,
+  sourceTarget,
+  testData,
+} from "../_helpers/net.ts";
+import { ourClient, ourServer } from "./_fixture.ts";
+
+async function roundTrip(clientArgs: string[], serverArgs: string[], size = 1 << 20) {
+  const target = echoTarget();
+  const server = ourServer(target.port, serverArgs);
+  const client = ourClient(server.addrs[0].port, clientArgs);
+  try {
+    const data = testData(size, 7);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
+    const r = await exchange(conn, data);
+    assert.equal(r.received, size);
+    assert.equal(r.sha256, sha256(data));
+    return server.sessions();
+  } finally {
+    await client.close(1000);
+    await server.close(1000);
+    await target.close();
+  }
+}
+
+Deno.test("tunnel: echo 1 MiB through our client and server with defaults", async () => {
+  const sessions = await roundTrip([], []);
+  assert.equal(sessions.length, 1);
+  assert.equal(sessions[0].crypt, "aes");
+  assert.equal(sessions[0].compress, true);
+  assert.equal(sessions[0].smuxVersion, 2);
+});
+
+Deno.test("tunnel: server detects crypt, compression and smux version from the client", async () => {
+  for (
+    const [crypt, comp, ver] of [
+      ["salsa20", true, 1],
+      ["none", false, 2],
+      ["null", false, 1],
+      ["aes-128-gcm", true, 2],
+      ["tea", false, 1],
+    ] as const
+  ) {
+    const args = ["--crypt", crypt, "--smuxver", String(ver), ...(comp ? [] : ["--nocomp"])];
+    const sessions = await roundTrip(args, [], 64 * 1024);
+    assert.equal(sessions[0].crypt, crypt, crypt);
+    assert.equal(sessions[0].compress, comp, crypt);
+    assert.equal(sessions[0].smuxVersion, ver, crypt);
+  }
+});
+
+Deno.test("tunnel: FEC off, odd shards and manual mode", async () => {
+  await roundTrip(["--ds", "0", "--ps", "0"], ["--ds", "0", "--ps", "0"]);
+  await roundTrip(["--ds", "7", "--ps", "5", "--mode", "fast3"], ["--ds", "3", "--ps", "1"]);
+  await roundTrip(
+    ["--mode", "manual", "--nodelay", "1", "--interval", "15", "--resend", "3", "--nc", "0"],
+    ["--mode", "normal", "--mtu", "1200"],
+  );
+});
+
+Deno.test("tunnel: 100 concurrent streams over one session, each hash-checked", async () => {
+  const target = echoTarget();
+  const server = ourServer(target.port);
+  const client = ourClient(server.addrs[0].port);
+  try {
+    const results = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
+      const data = testData(20_000 + i * 997, 1000 + i);
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
+      const r = await exchange(conn, data);
+      return r.sha256 === sha256(data) && r.received === data.length;
+    }));
+    assert.equal(results.filter(Boolean).length, 100);
+    assert.equal(server.sessionCount(), 1);
+    assert.equal(client.sessionCount(), 1);
+  } finally {
+    await client.close(1000);
+    await server.close(1000);
+    await target.close();
+  }
+});
+
+Deno.test("tunnel: half-close — upload then EOF, then the target's reply still arrives", async () => {
+  // the target reads to EOF, then sends its answer: data after the client's FIN must arrive
+  const target = sourceTarget(300_000, 3, true);
+  const server = ourServer(target.port);
+  const client = ourClient(server.addrs[0].port, ["--conn", "2"]);
+  try {
+    const upload = testData(200_000, 4);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
+    const r = await exchange(conn, upload, { halfClose: true });
+    assert.equal(r.received, 300_000);
+    assert.equal(r.sha256, sha256(testData(300_000, 3)));
+    await target.finished(1);
+    assert.equal(target.records[0].received, 200_000);
+    assert.equal(target.records[0].sha256, sha256(upload));
+  } finally {
+    await client.close(1000);
+    await server.close(1000);
+    await target.close();
+  }
+});
+
+Deno.test("tunnel: unreachable target closes only that stream", async () => {
+  // a port nothing listens on
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const deadPort = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const server = ourServer(deadPort);
+  const client = ourClient(server.addrs[0].port);
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
+    const r = await exchange(conn, testData(1000, 1));
+    assert.equal(r.received, 0); // closed by the tunnel, nothing echoed
+    assert.equal(server.sessionCount(), 1); // the session survives
+  } finally {
+    await client.close(1000);
+    await server.close(1000);
+  }
+});
+
+Deno.test("tunnel: junk datagrams are counted and dropped, the server keeps serving", async () => {
+  const target = sinkTarget();
+  const server = ourServer(target.port);
+  const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (const len of [0, 1, 19, 20, 27, 100, 1400, 1500]) {
+      await sock.send(testData(len, len), server.addrs[0]);
+    }
+    const client = ourClient(server.addrs[0].port);
+    try {
+      const data = testData(100_000, 9);
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
+      await exchange(conn, data);
+      await target.finished(1);
+      assert.equal(target.records[0].sha256, sha256(data));
+    } finally {
+      await client.close(1000);
+    }
+    assert.ok(server.snmp.InCsumErrors >= 7, `InCsumErrors ${server.snmp.InCsumErrors}`);
+  } finally {
+    sock.close();
+    await server.close(1000);
+    await target.close();
+  }
+});
