@@ -6,10 +6,7 @@
  * @module
  */
 
-import {
-  type ConnectionOptions,
-  TunnelConnection,
-} from "../session/connection.ts";
+import { type ConnectionOptions, TunnelConnection } from "../session/connection.ts";
 
 /** Milliseconds on a monotonic clock (what every engine call gets as `now`). */
 export function monotonicNow(): number {

@@ -10,7 +10,7 @@ import type { ServerConfig } from "../config/config.ts";
 import { createPacketCrypt, type PacketCrypt } from "../crypt/packet_crypt.ts";
 import { deriveKey } from "../crypt/kdf.ts";
 import { payloadConv, payloadFirstSn } from "../session/kcp_session.ts";
-import { DETECTION_ORDER, detectCrypt } from "../session/detect.ts";
+import { detectCrypt, DETECTION_ORDER } from "../session/detect.ts";
 import { createSnmp, type Snmp } from "../session/snmp.ts";
 import { drainAndClose, DrivenConnection, type DuplexConn, monotonicNow } from "./driver.ts";
 import { UdpEndpoint } from "./udp.ts";
@@ -46,7 +46,13 @@ export interface ServerHandle {
   /** Live sessions. */
   sessionCount(): number;
   /** Detected or pinned settings of each live session (for logs and tests). */
-  sessions(): { peer: string; conv: number; crypt: string; compress?: boolean; smuxVersion?: number }[];
+  sessions(): {
+    peer: string;
+    conv: number;
+    crypt: string;
+    compress?: boolean;
+    smuxVersion?: number;
+  }[];
   /** Graceful stop: no new sessions or streams, drain in-flight data (bounded), final flush. */
   close(drainMs?: number): Promise<void>;
 }

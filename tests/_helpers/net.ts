@@ -102,10 +102,11 @@ function startTarget(serve: Serve): Target {
   return {
     port: (listener.addr as Deno.NetAddr).port,
     records,
-    finished: (n) => new Promise((resolve) => {
-      waiters.push({ n, resolve });
-      check();
-    }),
+    finished: (n) =>
+      new Promise((resolve) => {
+        waiters.push({ n, resolve });
+        check();
+      }),
     async close() {
       listener.close();
       await loop;
@@ -196,7 +197,9 @@ export async function exchange(
     }
   })();
   let off = 0;
-  while (off < data.length) off += await conn.write(data.subarray(off, Math.min(data.length, off + 65536)));
+  while (off < data.length) {
+    off += await conn.write(data.subarray(off, Math.min(data.length, off + 65536)));
+  }
   if (options.halfClose ?? true) await conn.closeWrite();
   await reader;
   conn.close();

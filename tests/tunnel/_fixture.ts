@@ -40,7 +40,10 @@ export function ourServer(targetPort: number, args: string[] = []): ServerHandle
 }
 
 /** Our client on an ephemeral TCP port, talking to 127.0.0.1:serverPort. */
-export function ourClient(serverPort: number, args: string[] = []): ClientHandle & { port: number } {
+export function ourClient(
+  serverPort: number,
+  args: string[] = [],
+): ClientHandle & { port: number } {
   const cfg = clientConfig(["-l", "127.0.0.1:1", "-r", `127.0.0.1:${serverPort}`, ...args]);
   if (cfg.localaddr.kind === "tcp") cfg.localaddr = { ...cfg.localaddr, port: 0 }; // ephemeral
   const c = startClient(cfg);

@@ -45,7 +45,11 @@ async function download(port: number, size: number) {
   const conn = await connectRetry(port);
   const r = await exchange(conn, new Uint8Array(0), { halfClose: false });
   const ms = performance.now() - t0;
-  return { bytes: r.received, ms, ok: r.received === size && r.sha256 === sha256(testData(size, 12)) };
+  return {
+    bytes: r.received,
+    ms,
+    ok: r.received === size && r.sha256 === sha256(testData(size, 12)),
+  };
 }
 
 /**
