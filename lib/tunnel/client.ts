@@ -15,7 +15,9 @@ import { drainAndClose, DrivenConnection, type DuplexConn, monotonicNow } from "
 import { UdpEndpoint } from "./udp.ts";
 import { connectionOptions, randomConv, secureRandom } from "./options.ts";
 import { logger } from "../log.ts";
+import { Qpp } from "../qpp/qpp.ts";
 import { startSnmpLog } from "./snmp_log.ts";
+import { runUntilAborted } from "./run.ts";
 
 /** Options of a running client. */
 export interface ClientRunOptions {
@@ -83,6 +85,9 @@ export function startClient(config: ClientConfig): ClientHandle {
   const live = new Set<ClientSession>();
   const pipes = new Set<Promise<unknown>>();
   const stop = new AbortController();
+  const qpp = config.qpp
+    ? new Qpp(new TextEncoder().encode(config.key), config.qppCount)
+    : undefined;
   let rr = 0;
   let closing = false;
 
@@ -182,7 +187,7 @@ export function startClient(config: ClientConfig): ClientHandle {
         continue;
       }
       streamLog.info(`Stream open sid ${sid} conv ${s.driven.tc.session.conv}`);
-      const r = await s.driven.pipe(sid, conn, stop.signal);
+      const r = await s.driven.pipe(sid, conn, stop.signal, qpp);
       streamLog.info(`Stream close sid ${sid} (out ${r.sent} B, in ${r.received} B)`);
       return;
     }
@@ -261,12 +266,7 @@ export function startClient(config: ClientConfig): ClientHandle {
   };
 }
 
-/** Runs a client until `options.signal` aborts, then stops gracefully. */
+/** Runs a client until `options.signal` aborts (SIGUSR1 logs the counters), then stops gracefully. */
 export async function runClient(config: ClientConfig, options: ClientRunOptions): Promise<void> {
-  const client = startClient(config);
-  await new Promise<void>((resolve) => {
-    if (options.signal.aborted) return resolve();
-    options.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-  await client.close();
+  await runUntilAborted(startClient(config), options.signal);
 }

@@ -7,6 +7,7 @@
  */
 
 import { type ConnectionOptions, TunnelConnection } from "../session/connection.ts";
+import type { Qpp } from "../qpp/qpp.ts";
 
 /** Milliseconds on a monotonic clock (what every engine call gets as `now`). */
 export function monotonicNow(): number {
@@ -172,7 +173,12 @@ export class DrivenConnection {
    * either side is passed on as a half-close (smux FIN, TCP shutdown(SHUT_WR)), so data that
    * was sent before a FIN is always delivered. Never throws.
    */
-  async pipe(sid: number, conn: DuplexConn, signal?: AbortSignal): Promise<PipeResult> {
+  async pipe(
+    sid: number,
+    conn: DuplexConn,
+    signal?: AbortSignal,
+    qpp?: Qpp,
+  ): Promise<PipeResult> {
     this.activeStreams++;
     const result: PipeResult = { sent: 0, received: 0 };
     let broken = false;
@@ -197,12 +203,16 @@ export class DrivenConnection {
     const onAbort = () => breakPipe();
     signal?.addEventListener("abort", onAbort, { once: true });
     const onSessionClosed = this.#closedPromise.then(breakPipe);
+    // --QPP: each direction of each stream has its own keystream from position 0 (§8.1)
+    const qppOut = qpp?.createPrng();
+    const qppIn = qpp?.createPrng();
     const up = async () => {
       const buf = new Uint8Array(PIPE_READ_SIZE);
       try {
         while (!broken) {
           const n = await conn.read(buf);
           if (n === null) break;
+          if (qppOut !== undefined) qpp!.encrypt(buf, qppOut, 0, n);
           let off = 0;
           while (off < n && !broken) {
             if (!this.tc.canWrite()) {
@@ -231,6 +241,7 @@ export class DrivenConnection {
         while (!broken) {
           const n = this.tc.read(sid, buf, monotonicNow());
           if (n > 0) {
+            if (qppIn !== undefined) qpp!.decrypt(buf, qppIn, 0, n);
             let off = 0;
             while (off < n) off += await conn.write(buf.subarray(off, n));
             result.received += n;

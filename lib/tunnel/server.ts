@@ -16,7 +16,9 @@ import { drainAndClose, DrivenConnection, type DuplexConn, monotonicNow } from "
 import { UdpEndpoint } from "./udp.ts";
 import { connectionOptions, secureRandom } from "./options.ts";
 import { logger } from "../log.ts";
+import { Qpp } from "../qpp/qpp.ts";
 import { startSnmpLog } from "./snmp_log.ts";
+import { runUntilAborted } from "./run.ts";
 
 /** Sessions one listener keeps at most (kcp-go's accept backlog is 128 pending; we bound live ones). */
 const MAX_SESSIONS = 4096;
@@ -88,6 +90,9 @@ export function startServer(config: ServerConfig): ServerHandle {
   const scratch = new Uint8Array(2048);
   const sessions = new Map<string, PeerSession>();
   const pipes = new Set<Promise<unknown>>();
+  const qpp = config.qpp
+    ? new Qpp(new TextEncoder().encode(config.key), config.qppCount)
+    : undefined;
   let closing = false;
   const stop = new AbortController();
 
@@ -158,7 +163,7 @@ export function startServer(config: ServerConfig): ServerHandle {
         return;
       }
       streamLog.info(`Stream open ${peer.key} sid ${sid} → ${describeTarget(config.target)}`);
-      const r = await d.pipe(sid, conn, stop.signal);
+      const r = await d.pipe(sid, conn, stop.signal, qpp);
       streamLog.info(`Stream close ${peer.key} sid ${sid} (in ${r.sent} B, out ${r.received} B)`);
     })();
     pipes.add(p);
@@ -239,12 +244,7 @@ export function startServer(config: ServerConfig): ServerHandle {
   };
 }
 
-/** Runs a server until `options.signal` aborts, then stops gracefully. */
+/** Runs a server until `options.signal` aborts (SIGUSR1 logs the counters), then stops gracefully. */
 export async function runServer(config: ServerConfig, options: ServerRunOptions): Promise<void> {
-  const server = startServer(config);
-  await new Promise<void>((resolve) => {
-    if (options.signal.aborted) return resolve();
-    options.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-  await server.close();
+  await runUntilAborted(startServer(config), options.signal);
 }

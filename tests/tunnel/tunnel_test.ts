@@ -147,3 +147,79 @@ Deno.test("tunnel: junk datagrams are counted and dropped, the server keeps serv
     await target.close();
   }
 });
+
+Deno.test("tunnel: --QPP on both ends carries the stream; one end alone garbles it", async () => {
+  await roundTrip(["--QPP", "--key", "q"], ["--QPP", "--key", "q"], 256 * 1024);
+  // only the client permutes: the target receives the same length, different bytes
+  const target = sinkTarget();
+  const server = ourServer(target.port, ["--key", "q"]);
+  const client = ourClient(server.addrs[0].port, ["--QPP", "--key", "q"]);
+  try {
+    const data = testData(100_000, 8);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
+    await exchange(conn, data);
+    await target.finished(1);
+    assert.equal(target.records[0].received, data.length);
+    assert.notEqual(target.records[0].sha256, sha256(data));
+  } finally {
+    await client.close(1000);
+    await server.close(1000);
+    await target.close();
+  }
+});
+
+Deno.test("tunnel: unix socket on the client's local side and as the server's target", async () => {
+  const dir = Deno.makeTempDirSync();
+  const targetPath = `${dir}/target.sock`;
+  const localPath = `${dir}/local.sock`;
+  const listener = Deno.listen({ transport: "unix", path: targetPath });
+  const served = (async () => {
+    const conn = await listener.accept() as Deno.UnixConn;
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      let off = 0;
+      while (off < n) off += await conn.write(buf.subarray(off, n));
+    }
+    await conn.closeWrite();
+    conn.close();
+  })();
+  const server = ourServer(1, ["-t", targetPath]);
+  const cfgArgs = ["-l", localPath, "-r", `127.0.0.1:${server.addrs[0].port}`];
+  const { startClient } = await import("../../lib/tunnel/client.ts");
+  const { clientConfig } = await import("./_fixture.ts");
+  const client = startClient(clientConfig(cfgArgs));
+  try {
+    const data = testData(300_000, 5);
+    const conn = await Deno.connect({ transport: "unix", path: localPath });
+    const h = { received: 0, parts: [] as Uint8Array[] };
+    const reader = (async () => {
+      const buf = new Uint8Array(65536);
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) return;
+        h.received += n;
+        h.parts.push(buf.slice(0, n));
+      }
+    })();
+    let off = 0;
+    while (off < data.length) off += await conn.write(data.subarray(off));
+    await conn.closeWrite();
+    await reader;
+    conn.close();
+    const all = new Uint8Array(h.received);
+    let at = 0;
+    for (const p of h.parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    assert.equal(sha256(all), sha256(data));
+    await served;
+  } finally {
+    await client.close(1000);
+    await server.close(1000);
+    listener.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
