@@ -279,8 +279,10 @@ export class DrivenConnection {
 }
 
 /**
- * Shutdown shared by client and server: end every pipe (local connections closed, FIN sent on
- * each stream), then wait until every KCP send queue is acknowledged or `drainMs` passes.
+ * Graceful shutdown shared by client and server (the listeners are already closed): streams
+ * get until `drainMs` to finish by themselves; whatever is still open then is cut (local
+ * connection closed, FIN sent); finally every KCP send queue gets until the same deadline
+ * (at least 1 s more) to be acknowledged, so data already inside the tunnel is delivered.
  */
 export async function drainAndClose(
   conns: DrivenConnection[],
@@ -288,10 +290,17 @@ export async function drainAndClose(
   stop: AbortController,
   drainMs: number,
 ): Promise<void> {
+  const deadline = performance.now() + drainMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all([...pipes]),
+    new Promise((r) => timer = setTimeout(r, drainMs)),
+  ]);
+  clearTimeout(timer);
   stop.abort();
   await Promise.all([...pipes]);
-  const deadline = performance.now() + drainMs;
-  while (performance.now() < deadline) {
+  const flushDeadline = Math.max(deadline, performance.now() + 1000);
+  while (performance.now() < flushDeadline) {
     const pending = conns.some((c) => !c.isClosed && c.tc.session.kcp.waitSnd() > 0);
     if (!pending) break;
     await new Promise((r) => setTimeout(r, 10));

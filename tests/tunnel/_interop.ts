@@ -52,18 +52,27 @@ async function download(port: number, size: number) {
   };
 }
 
+/** Flags of one case: for both ends, and for the client or the server only. */
+export interface InteropFlags {
+  both?: string[];
+  client?: string[];
+  server?: string[];
+}
+
 /**
- * Runs one case. `args` are kcptun flags given to both ends (they must be valid for both);
- * `oursArgs`/`goArgs` are extra flags for one end only.
+ * Runs one case. Go 2021 defaults to smux v1 and ours to v2, so `--smuxver 1` is added to both
+ * ends unless the case sets a version.
  */
 export async function runInterop(
   pairing: Pairing,
   size: number,
-  args: string[],
-  extra: { oursArgs?: string[]; goArgs?: string[] } = {},
+  flags: InteropFlags,
 ): Promise<InteropResult> {
-  const oursArgs = [...args, ...(extra.oursArgs ?? [])];
-  const goArgs = [...args, ...(extra.goArgs ?? [])];
+  const both = flags.both ?? [];
+  const common = both.includes("--smuxver") ? both : [...both, "--smuxver", "1"];
+  const oursClient = pairing === "ours-client+go-server";
+  const oursArgs = [...common, ...((oursClient ? flags.client : flags.server) ?? [])];
+  const goArgs = [...common, ...((oursClient ? flags.server : flags.client) ?? [])];
   const sink = sinkTarget();
   const source = sourceTarget(size, 12);
   const results: InteropResult = {

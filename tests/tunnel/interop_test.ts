@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { hasGoKcptun } from "../_helpers/net.ts";
-import { type Pairing, runInterop } from "./_interop.ts";
+import { type InteropFlags, type Pairing, runInterop } from "./_interop.ts";
 
 const HAS_GO = hasGoKcptun();
 if (!HAS_GO) {
@@ -16,17 +16,23 @@ if (!HAS_GO) {
 
 const SIZE = 20 * 1024 * 1024;
 
-// Go 2021 defaults to smux v1; ours to v2 (latest). Pin v1 on our side where we dial Go.
-const CASES: { name: string; args: string[]; oursClient?: string[] }[] = [
-  { name: "defaults (aes, FEC 10/3, snappy, smux v1)", args: [], oursClient: ["--smuxver", "1"] },
-  { name: "salsa20 nocomp smux v2", args: ["--crypt", "salsa20", "--nocomp", "--smuxver", "2"] },
+// Go 2021 defaults to smux v1, ours to v2 (latest): runInterop pins v1 unless a case sets it.
+const CASES: { name: string; flags: InteropFlags }[] = [
+  { name: "defaults (aes, FEC 10/3, snappy, smux v1)", flags: {} },
   {
-    name: "none, no FEC, fast3",
-    args: ["--crypt", "none", "--ds", "0", "--ps", "0", "--mode", "fast3", "--smuxver", "1"],
+    name: "salsa20 nocomp smux v2",
+    flags: { both: ["--crypt", "salsa20", "--nocomp", "--smuxver", "2"] },
   },
   {
-    name: "twofish FEC 7/5 mtu 1200",
-    args: ["--crypt", "twofish", "--ds", "7", "--ps", "5", "--mtu", "1200", "--smuxver", "1"],
+    name: "none, no FEC, fast3",
+    flags: { both: ["--crypt", "none", "--ds", "0", "--ps", "0", "--mode", "fast3"] },
+  },
+  {
+    name: "twofish FEC 7/5 mtu 1200, client --conn 3",
+    flags: {
+      both: ["--crypt", "twofish", "--ds", "7", "--ps", "5", "--mtu", "1200"],
+      client: ["--conn", "3"],
+    },
   },
 ];
 
@@ -36,9 +42,7 @@ for (const pairing of ["ours-client+go-server", "go-client+ours-server"] as Pair
       name: `interop ${pairing}: ${c.name}`,
       ignore: !HAS_GO,
       async fn() {
-        const r = await runInterop(pairing, SIZE, c.args, {
-          oursArgs: pairing === "ours-client+go-server" ? c.oursClient : [],
-        });
+        const r = await runInterop(pairing, SIZE, c.flags);
         assert.ok(r.upload.ok, `upload failed: ${JSON.stringify(r)}`);
         assert.ok(r.download.ok, `download failed: ${JSON.stringify(r)}`);
       },
