@@ -126,6 +126,7 @@ export function startClient(config: ClientConfig): ClientHandle {
     } as ClientSession;
     s.driven = new DrivenConnection(opts, {
       send: (b, n) => endpoint.send(b, n, remote),
+      rateLimit: config.ratelimit,
       closed: (reason) => {
         live.delete(s);
         expired.delete(s);

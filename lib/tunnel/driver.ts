@@ -8,6 +8,7 @@
 
 import { type ConnectionOptions, TunnelConnection } from "../session/connection.ts";
 import type { Qpp } from "../qpp/qpp.ts";
+import { TokenBucket } from "../session/token_bucket.ts";
 
 /** Milliseconds on a monotonic clock (what every engine call gets as `now`). */
 export function monotonicNow(): number {
@@ -25,7 +26,12 @@ export interface DriverHooks {
   accept?(sid: number): void;
   /** The connection ended. */
   closed?(reason: string): void;
+  /** latest kcptun `--ratelimit`: bytes/s of datagrams for this session, 0 = unlimited. */
+  rateLimit?: number;
 }
+
+/** Datagrams a paced session may hold back before it drops (KCP retransmits them). */
+const PACE_QUEUE_MAX = 4096;
 
 interface Waiters {
   read?: () => void;
@@ -57,14 +63,21 @@ export class DrivenConnection {
   #resolveClosed!: (reason: string) => void;
   /** Streams currently piped. */
   activeStreams = 0;
+  /** Datagrams dropped because the `--ratelimit` queue was full. */
+  pacedDrops = 0;
+  readonly #bucket: TokenBucket | undefined;
+  readonly #paced: Uint8Array[] = [];
+  #pacedHead = 0;
+  #paceTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Creates and starts the connection. */
   constructor(options: ConnectionOptions, hooks: DriverHooks) {
     this.#hooks = hooks;
     this.#closedPromise = new Promise((r) => this.#resolveClosed = r);
     const now = monotonicNow();
+    if ((hooks.rateLimit ?? 0) > 0) this.#bucket = new TokenBucket(hooks.rateLimit!, now);
     this.tc = new TunnelConnection(options, {
-      datagram: (b, n) => hooks.send(b, n),
+      datagram: this.#bucket === undefined ? (b, n) => hooks.send(b, n) : this.#pacedSend,
       accept: (sid) => hooks.accept?.(sid),
       readable: (sid) => this.#wake(sid, "read"),
       writable: (sid) => this.#wake(sid, "write"),
@@ -86,6 +99,45 @@ export class DrivenConnection {
     return this.#closed;
   }
 
+  #pacedSend = (buf: Uint8Array, length: number): void => {
+    const queued = this.#paced.length - this.#pacedHead;
+    if (queued === 0 && this.#bucket!.take(length, performance.now())) {
+      this.#hooks.send(buf, length);
+      return;
+    }
+    if (queued >= PACE_QUEUE_MAX) {
+      this.pacedDrops++;
+      return;
+    }
+    this.#paced.push(buf.slice(0, length));
+    if (this.#paceTimer === undefined) this.#schedulePace();
+  };
+
+  #schedulePace(): void {
+    const next = this.#paced[this.#pacedHead];
+    const now = performance.now();
+    const at = this.#bucket!.availableAt(next.length, now);
+    this.#paceTimer = setTimeout(this.#pace, Math.max(0, Math.ceil(at - now)));
+  }
+
+  #pace = (): void => {
+    this.#paceTimer = undefined;
+    if (this.#closed) return;
+    const now = performance.now();
+    while (this.#pacedHead < this.#paced.length) {
+      const p = this.#paced[this.#pacedHead];
+      if (!this.#bucket!.take(p.length, now)) break;
+      this.#pacedHead++;
+      this.#hooks.send(p, p.length);
+    }
+    if (this.#pacedHead === this.#paced.length) {
+      this.#paced.length = 0;
+      this.#pacedHead = 0;
+    } else {
+      this.#schedulePace();
+    }
+  };
+
   #wake(sid: number, kind: "read" | "write"): void {
     const w = this.#waiters.get(sid);
     const f = w?.[kind];
@@ -100,6 +152,8 @@ export class DrivenConnection {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#paceTimer !== undefined) clearTimeout(this.#paceTimer);
+    this.#paceTimer = undefined;
     for (const w of this.#waiters.values()) {
       w.read?.();
       w.write?.();

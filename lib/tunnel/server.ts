@@ -132,6 +132,7 @@ export function startServer(config: ServerConfig): ServerHandle {
     const peer: PeerSession = { key, conv, crypt, endpoint: ep, addr } as PeerSession;
     peer.driven = new DrivenConnection(opts, {
       send: (b, n) => ep.send(b, n, addr),
+      rateLimit: config.ratelimit,
       accept: (sid) => onAccept(peer, sid),
       closed: (reason) => removeSession(peer, reason),
     });

@@ -223,3 +223,24 @@ Deno.test("tunnel: unix socket on the client's local side and as the server's ta
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("tunnel: --ratelimit paces each session's datagrams (latest kcptun)", async () => {
+  // 400 KB at 200 kB/s with a 96 kB burst cannot take less than ~1.5 s of sending
+  const target = sinkTarget();
+  const server = ourServer(target.port);
+  const client = ourClient(server.addrs[0].port, ["--ratelimit", "200000", "--nocomp"]);
+  try {
+    const data = testData(400_000, 6);
+    const t0 = performance.now();
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
+    await exchange(conn, data);
+    await target.finished(1);
+    const ms = performance.now() - t0;
+    assert.equal(target.records[0].sha256, sha256(data));
+    assert.ok(ms >= 1400, `took only ${ms.toFixed(0)} ms`);
+  } finally {
+    await client.close(1000);
+    await server.close(1000);
+    await target.close();
+  }
+});
