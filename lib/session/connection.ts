@@ -207,9 +207,10 @@ export class TunnelConnection {
     const smux = this.#smux;
     if (smux === undefined && this.#closedReason === undefined) {
       // a peer that never starts its smux session is dropped like a silent smux session
-      const limit = this.#opts.smux.keepAliveTimeout;
-      if (now - this.#created >= limit) this.close("No smux session from the peer");
-      else if (this.#created + limit < next) next = this.#created + limit;
+      // wrap-safe: time left before the limit, relative to now
+      const left = (this.#created + this.#opts.smux.keepAliveTimeout - now) | 0;
+      if (left <= 0) this.close("No smux session from the peer");
+      else if (now + left < next) next = now + left;
     }
     if (smux !== undefined && this.#closedReason === undefined) {
       const t = smux.tick(now);

@@ -248,12 +248,18 @@ export class KcpSession {
     this.kcp.flush(now);
   }
 
-  /** Runs KCP's timers; returns the next time (ms) this must be called. */
+  /**
+   * Runs KCP's timers; returns the next time (ms) this must be called, in the caller's clock
+   * (`now` plus a delay of at most one interval), whether `now` is an unbounded monotonic count
+   * or already wrapped to uint32.
+   */
   update(now: number): number {
     this.#now = now;
     this.kcp.update(now);
     this.#collect();
-    return this.kcp.check(now);
+    // KCP answers in wrapped uint32 time; hand back now + delay so callers past 2^32 ms
+    // (49.7 days of uptime) do not see a deadline 2^32 ms in the past.
+    return now + ((this.kcp.check(now) - now) | 0);
   }
 
   #collect(): void {
