@@ -42,6 +42,8 @@ export interface ClientHandle {
   readonly snmp: Snmp;
   /** Live KCP sessions (slots and expired ones still serving streams). */
   sessionCount(): number;
+  /** Each live session's conv, local UDP port and server address. */
+  sessions(): { conv: number; localPort: number; remote: string; expired: boolean }[];
   /** Graceful stop. */
   close(drainMs?: number): Promise<void>;
 }
@@ -239,6 +241,13 @@ export function startClient(config: ClientConfig): ClientHandle {
     addr: listener.addr,
     snmp,
     sessionCount: () => live.size,
+    sessions: () =>
+      [...live].map((s) => ({
+        conv: s.driven.tc.session.conv,
+        localPort: s.endpoint.addr.port,
+        remote: `${s.remote.hostname}:${s.remote.port}`,
+        expired: expired.has(s),
+      })),
     async close(drainMs = 5000) {
       if (closing) return;
       closing = true;
