@@ -62,6 +62,8 @@ export { decodeKcpHeader, encodeKcpHeader, type KcpHeader } from "./lib/kcp/head
 
 // compression, multiplexing, QPP
 export {
+  type SnappyDecoderCounters,
+  type SnappyEncoderCounters,
   SnappyFrameDecoder,
   SnappyFrameEncoder,
   SnappyStatus,
@@ -126,4 +128,10 @@ export {
   parseLinkProfile,
 } from "./lib/link/link.ts";
 export { Prng } from "./lib/link/prng.ts";
-export { startUdpRelay, type UdpRelay, type UdpRelayOptions } from "./lib/link/relay.ts";
+export {
+  type HostPort,
+  startUdpRelay,
+  type UdpRelay,
+  type UdpRelayOptions,
+  type UdpRelayStats,
+} from "./lib/link/relay.ts";

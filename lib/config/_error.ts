@@ -10,7 +10,10 @@
  * ```
  */
 export class ConfigError extends Error {
-  /** @param message Sentence-case message that names the flag or key and quotes the value. */
+  /**
+   * Creates a usage error.
+   * @param message Sentence-case message that names the flag or key and quotes the value.
+   */
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";

@@ -146,6 +146,8 @@ export class FecEncoder {
   #hasLast = false;
 
   /**
+   * Creates an encoder writing FEC headers in place behind `headroom` bytes.
+   *
    * @param dataShards Data packets per group, ≥ 1.
    * @param parityShards Parity packets per group, ≥ 1; `dataShards + parityShards ≤ 256`.
    * @param headroom Bytes the caller keeps free in front of the FEC header (crypto header).
@@ -430,6 +432,8 @@ export class FecDecoder {
   };
 
   /**
+   * Creates a decoder; (0, 0) waits for the first FEC packet and auto-tunes.
+   *
    * @param dataShards Expected data shards per group. 0 (or parityShards 0) means not
    *   configured: the first FEC packet creates a (1, 1) decoder, which then auto-tunes, as
    *   kcp-go does for a session whose own FEC is off.

@@ -76,6 +76,8 @@ export class ReedSolomon {
   readonly #lane = new Uint8Array(LANES);
 
   /**
+   * Builds the systematic encoding matrix for `dataShards` + `parityShards`.
+   *
    * @param dataShards Data shards per group, 1..255.
    * @param parityShards Parity shards per group, 1..255.
    * @throws {RangeError} If a count is not a positive integer or their sum exceeds 256.

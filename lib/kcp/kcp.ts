@@ -312,6 +312,8 @@ export class Kcp {
   private ackCount = 0;
 
   /**
+   * Creates an engine for conversation `conv`.
+   *
    * @param conv Conversation id, a uint32.
    * @param output Receives every packet; see {@linkcode KcpOutput}.
    * @param options See {@linkcode KcpOptions}.
@@ -920,12 +922,14 @@ export class Kcp {
     return (current + minimal) >>> 0;
   }
 
+  /** Hands the output buffer to the output callback and resets it. */
   private emit(size: number): void {
     this.stats.outPkts++;
     this.stats.outBytes += size - this.reserved;
     this.out(this.buffer, size);
   }
 
+  /** Writes one 24-byte segment header into the output buffer. */
   private writeHeader(
     ptr: number,
     cmd: number,
@@ -984,6 +988,7 @@ export class Kcp {
     this.tsResend = (current + nearest) >>> 0;
   }
 
+  /** Drops acknowledged segments from the front of the send buffer. */
   private shrinkBuf(): void {
     this.sndUna = this.sndBuf.size > 0 ? this.sndBuf.first().sn : this.sndNxt;
   }
@@ -1024,6 +1029,7 @@ export class Kcp {
     return should;
   }
 
+  /** Records an ACK to send for segment `sn` echoing `ts`. */
   private ackPush(sn: number, ts: number): void {
     let acks = this.ackList;
     const i = this.ackCount * 2;
@@ -1075,6 +1081,7 @@ export class Kcp {
     }
   }
 
+  /** Grows the receive-buffer slot ring to at least `cap` entries. */
   private growRcvSlots(cap: number): void {
     const old = this.rcvSlots;
     const slots = new Array<Segment | undefined>(cap).fill(undefined);

@@ -38,17 +38,17 @@ export interface KcpSessionOptions {
   parityShards?: number;
   /** Largest UDP payload including every header. @default 1350 */
   mtu?: number;
-  /** @default 128 */
+  /** Send window in segments. @default 128 */
   sndwnd?: number;
-  /** @default 512 */
+  /** Receive window in segments. @default 512 */
   rcvwnd?: number;
-  /** @default 0 */
+  /** KCP nodelay (1 lowers the minimum RTO). @default 0 */
   nodelay?: number;
-  /** @default 30 */
+  /** Flush interval in ms. @default 30 */
   interval?: number;
-  /** @default 2 */
+  /** Fast-retransmit threshold (0 off). @default 2 */
   resend?: number;
-  /** @default 1 */
+  /** 1 disables the congestion window. @default 1 */
   nc?: number;
   /** Flush ACKs as soon as a packet arrives. @default false */
   ackNoDelay?: boolean;

@@ -410,6 +410,7 @@ export class SmuxSession {
   // ---------------------------------------------------------------------------------------
   // input
 
+  /** Splits buffered input into frames and dispatches them. */
   private parse(src: Uint8Array): void {
     const end = src.length;
     let off = 0;
@@ -466,6 +467,7 @@ export class SmuxSession {
     }
   }
 
+  /** Handles one frame header at `h[o]`. */
   private onHeader(h: Uint8Array, o: number): void {
     this.st.framesIn++;
     this.dataReady = true;
@@ -521,6 +523,7 @@ export class SmuxSession {
     }
   }
 
+  /** Discards `length` payload bytes still to come. */
   private skip(length: number): void {
     if (length > 0) {
       this.state = READ_SKIP;
@@ -528,6 +531,7 @@ export class SmuxSession {
     }
   }
 
+  /** Applies a v2 UPD: the peer's consumed count and window. */
   private onUpdate(sid: number, consumed: number, window: number): void {
     if (this.version !== 2) return; // lenient: v1 has no flow control (see module doc)
     const s = this.streams.get(sid);
@@ -543,11 +547,13 @@ export class SmuxSession {
     }
   }
 
+  /** Counts a protocol error and closes the session. */
   private protocolError(what: string): void {
     this.st.protocolErrors++;
     this.close(`Protocol error: ${what}`);
   }
 
+  /** Removes a stream whose both directions are done. */
   private forget(sid: number, s: SmuxStreamState): void {
     if (this.streams.get(sid) !== s) return; // already forgotten (e.g. by a callback)
     this.buffered -= s.queue.length;
@@ -576,6 +582,7 @@ export class SmuxSession {
     }
   }
 
+  /** Queues a control frame (SYN, FIN, NOP) with no payload. */
   private emitControl(cmd: number, sid: number): void {
     if (this.outLen + SMUX_HEADER_SIZE > this.out.length) this.flush();
     writeFrameHeader(this.out, this.outLen, this.version, cmd, 0, sid);
@@ -583,6 +590,7 @@ export class SmuxSession {
     this.st.framesOut++;
   }
 
+  /** Queues a v2 UPD frame for stream `sid`. */
   private emitUpd(sid: number, consumed: number): void {
     const size = SMUX_HEADER_SIZE + SMUX_UPD_SIZE;
     if (this.outLen + size > this.out.length) this.flush();
