@@ -257,8 +257,15 @@ export class KcpSession {
     this.#now = now;
     this.kcp.update(now);
     this.#collect();
-    // KCP answers in wrapped uint32 time; hand back now + delay so callers past 2^32 ms
-    // (49.7 days of uptime) do not see a deadline 2^32 ms in the past.
+    return this.nextDeadline(now);
+  }
+
+  /**
+   * KCP's next deadline in the caller's clock. KCP answers in wrapped uint32 time; this hands
+   * back now + delay so callers past 2^32 ms (49.7 days of uptime) do not see a deadline 2^32 ms
+   * in the past.
+   */
+  nextDeadline(now: number): number {
     return now + ((this.kcp.check(now) - now) | 0);
   }
 

@@ -185,7 +185,7 @@ export class DrivenConnection {
 
   #kick(): void {
     const now = monotonicNow();
-    this.#schedule(this.tc.session.kcp.check(now), now);
+    this.#schedule(this.tc.session.nextDeadline(now), now);
   }
 
   /** A datagram from the peer. Returns false if it did not authenticate. */
