@@ -46,7 +46,7 @@ export interface FlagSpec {
 /** Default of `--key`, misspelling included, as in kcptun. */
 export const DEFAULT_KEY = "it's a secrect";
 
-/** Default of `--sockbuf`; any other value earns a warning. */
+/** Default of `--sockbuf` (kcptun's 4 MiB). */
 export const DEFAULT_SOCKBUF = 4194304;
 
 /** Every `--crypt` name kcptun knows, in kcptun's help order. */

@@ -55,8 +55,8 @@ export function renderHelp(side: Side, version: string): string {
     "--smuxver defaulted to 1 (pass --smuxver 1 to talk to a 2021 peer left at",
     "its defaults); --framesize, --closewait, --ratelimit, --QPP and --QPPCount",
     "did not exist; --crypt null and aes-128-gcm did not exist.",
-    "Not possible in Deno: --tcp is refused; --dscp, --sockbuf and --pprof are",
-    "accepted and ignored with a warning.",
+    "Not possible in Deno: --tcp is refused; --dscp and --pprof are accepted and",
+    "ignored with a warning. --sockbuf is applied through libc on Linux.",
     "",
   ].join("\n");
 }

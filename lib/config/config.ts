@@ -14,7 +14,6 @@ import { type Parsed, parseHostPortRange, parseListenAddr } from "./_address.ts"
 import { ConfigError } from "./_error.ts";
 import {
   CRYPT_METHODS,
-  DEFAULT_SOCKBUF,
   flagsFor,
   type FlagSpec,
   type FlagValue,
@@ -117,7 +116,7 @@ export interface CommonConfig {
   pprof: boolean;
   /** Which of crypt/nocomp/smuxver were set explicitly (flag or JSON) — the server auto-detects the others. */
   explicit: { crypt: boolean; nocomp: boolean; smuxver: boolean };
-  /** Warnings to print once at startup (e.g. "--sockbuf is not supported by Deno; ignored"). */
+  /** Warnings to print once at startup (e.g. "--pprof is not supported by Deno; ignored"). */
   warnings: string[];
 }
 
@@ -458,7 +457,6 @@ function resolveCommon(settings: Settings): CommonConfig {
   if (dscp !== 0) {
     warnings.push("--dscp is not supported by Deno (it cannot set the IP TOS byte); ignored");
   }
-  if (sockbuf !== DEFAULT_SOCKBUF) warnings.push("--sockbuf is not supported by Deno; ignored");
   if (pprof) {
     warnings.push("--pprof is not supported by Deno; ignored (use deno run --inspect to profile)");
   }

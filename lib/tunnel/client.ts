@@ -91,6 +91,7 @@ export function startClient(config: ClientConfig): ClientHandle {
     ? new Qpp(new TextEncoder().encode(config.key), config.qppCount)
     : undefined;
   let rr = 0;
+  let sockbufWarned = false;
   let closing = false;
 
   const listener: Deno.Listener = config.localaddr.kind === "unix"
@@ -109,7 +110,15 @@ export function startClient(config: ClientConfig): ClientHandle {
       hostname,
       port: pickPort(config.remoteaddr.portMin, config.remoteaddr.portMax),
     };
-    const endpoint = new UdpEndpoint(hostname.includes(":") ? "::" : "0.0.0.0", 0);
+    const endpoint = new UdpEndpoint(
+      hostname.includes(":") ? "::" : "0.0.0.0",
+      0,
+      config.sockbuf,
+    );
+    if (endpoint.sockbufError && !sockbufWarned) {
+      sockbufWarned = true;
+      log.warn(`--sockbuf ${config.sockbuf} not applied: ${endpoint.sockbufError}`);
+    }
     const conv = randomConv();
     const opts = connectionOptions(config, {
       conv,

@@ -100,7 +100,7 @@ export function startServer(config: ServerConfig): ServerHandle {
   const host = endpointHost(config.listen.host);
   try {
     for (let port = config.listen.portMin; port <= config.listen.portMax; port++) {
-      endpoints.push(new UdpEndpoint(host, port));
+      endpoints.push(new UdpEndpoint(host, port, config.sockbuf));
     }
   } catch (err) {
     for (const ep of endpoints) ep.close();
@@ -209,6 +209,8 @@ export function startServer(config: ServerConfig): ServerHandle {
   };
 
   for (const ep of endpoints) void ep.start(onDatagram(ep));
+  const sockbufError = endpoints.find((e) => e.sockbufError)?.sockbufError;
+  if (sockbufError) log.warn(`--sockbuf ${config.sockbuf} not applied: ${sockbufError}`);
   log.info(
     `Listening on ${endpoints.map((e) => `${e.addr.hostname}:${e.addr.port}`).join(", ")}, target ${
       describeTarget(config.target)

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { setSocketBuffers } from "./sockbuf.ts";
+
 /** Handler of one received datagram; `buf` is reused after it returns. */
 export type DatagramHandler = (buf: Uint8Array, length: number, from: Deno.NetAddr) => void;
 
@@ -28,10 +30,17 @@ export class UdpEndpoint {
   #inflight = 0;
   readonly #idle: (() => void)[] = [];
 
-  /** Binds a socket (`port` 0 for an ephemeral one). */
-  constructor(hostname: string, port: number) {
+  /** Why `--sockbuf` could not be applied, if it could not. */
+  readonly sockbufError: string | undefined;
+
+  /**
+   * Binds a socket (`port` 0 for an ephemeral one) and, when `sockbuf` > 0, sizes its kernel
+   * buffers like kcptun's `--sockbuf`.
+   */
+  constructor(hostname: string, port: number, sockbuf = 0) {
     this.conn = Deno.listenDatagram({ transport: "udp", hostname, port });
     this.addr = this.conn.addr as Deno.NetAddr;
+    if (sockbuf > 0) this.sockbufError = setSocketBuffers(this.addr.port, sockbuf);
   }
 
   /** Starts the receive loop; resolves when the socket closes. */

@@ -175,11 +175,13 @@ Deno.test("--tcp → exit 2 with a clear message", async () => {
 Deno.test("warnings are printed once before start; a runtime error exits 1", async () => {
   // The log file cannot be opened, so the run fails before any tunnel starts.
   const log = "/nonexistent-kcptun-ts-dir/kcptun.log";
-  const { code, stdout, stderr } = await cli("client", "--sockbuf", "1048576", "--log", log);
+  const { code, stdout, stderr } = await cli("client", "--pprof", "--log", log);
   assert.equal(code, 1);
   assert.equal(stdout, "");
   const lines = stderr.trimEnd().split("\n");
-  assert.deepEqual(lines.slice(0, 1), ["Warning: --sockbuf is not supported by Deno; ignored"]);
+  assert.deepEqual(lines.slice(0, 1), [
+    "Warning: --pprof is not supported by Deno; ignored (use deno run --inspect to profile)",
+  ]);
   assert.equal(lines.length, 2, stderr);
   assert.match(lines[1], /^Error: Cannot open log file "\/nonexistent-kcptun-ts-dir\/kcptun\.log"/);
 });

@@ -428,7 +428,6 @@ Deno.test("kcptun's example JSON files load (unknown keys warn)", () => {
   assert.deepEqual(c.warnings, [
     'Unknown key "listen" in config file "local.json"; ignored',
     "--dscp is not supported by Deno (it cannot set the IP TOS byte); ignored",
-    "--sockbuf is not supported by Deno; ignored",
     // kcptun latest prints this one too for its own example
     "--scavengettl 600 is bigger than --autoexpire 300: expired sessions may race for " +
     "bandwidth; try a smaller --scavengettl",
@@ -564,10 +563,9 @@ Deno.test("bad addresses name the flag and the rule", () => {
 // ---------------------------------------------------------------------------
 // warnings
 
-Deno.test("dscp, sockbuf and pprof are accepted with a warning", () => {
+Deno.test("dscp and pprof are accepted with a warning; sockbuf is applied, no warning", () => {
   assert.deepEqual(client(["--dscp", "46", "--sockbuf", "1048576", "--pprof"]).warnings, [
     "--dscp is not supported by Deno (it cannot set the IP TOS byte); ignored",
-    "--sockbuf is not supported by Deno; ignored",
     "--pprof is not supported by Deno; ignored (use deno run --inspect to profile)",
   ]);
   assert.deepEqual(server(["--sockbuf", "4194304", "--dscp", "0"]).warnings, []);
