@@ -2,8 +2,8 @@
  * Test harness: a client and a server {@linkcode TunnelConnection} (crypt + FEC + KCP + snappy
  * + smux) joined by two seeded {@linkcode LinkDirection}s under a virtual clock. No sockets, no
  * timers, no real time: the clock jumps to the earliest of both connections' deadlines (driven
- * the way lib/tunnel/driver.ts drives them: `tick` when due, `kcp.check` after input), the next
- * packet delivery and the next scripted event.
+ * the way lib/tunnel/driver.ts drives them: `tick` when due, `session.nextDeadline` after input
+ * and stream calls), the next packet delivery and the next scripted event.
  *
  * The server starts like lib/tunnel/server.ts: it knows only the key, picks the crypt of the
  * first datagram that arrives with `detectCrypt`, and leaves compression and the smux version
@@ -535,24 +535,24 @@ export class StackSim {
   }
 
   /**
-   * Ticks and returns the next deadline on the simulation clock. With the unbounded clock the
-   * deadline is used as returned, as lib/tunnel/driver.ts uses it (`setTimeout(next - now)`),
-   * so it must lie in [now, now + 2^31).
+   * A deadline returned for `now`, on the simulation clock. With the unbounded clock it is used
+   * as returned, as lib/tunnel/driver.ts uses it (`setTimeout(next - now)`), so it must lie in
+   * [now, now + 2^31).
    */
-  #tickDeadline(end: End, conn: TunnelConnection, now: number): number {
-    const next = conn.tick(now);
+  #deadline(end: End, next: number, now: number, what: string): number {
     if (this.opts.clockMode === "uint32") return this.#toClock(next, now);
     if (!(next >= now && next - now < 0x80000000)) {
-      this.violations.push(`${end.name} tick(${now}) returned deadline ${next}`);
+      this.violations.push(`${end.name} ${what}(${now}) returned deadline ${next}`);
       return this.#clock + 1;
     }
     return next;
   }
 
+  /** After input or a stream call: the driver reschedules from KCP's deadline if earlier. */
   #kick(end: End, now: number): void {
     const conn = end.conn;
     if (conn === undefined) return;
-    const t = this.#toClock(conn.session.kcp.check(now), now);
+    const t = this.#deadline(end, conn.session.nextDeadline(now), now, "nextDeadline");
     if (t < end.deadline) end.deadline = t;
   }
 
@@ -733,7 +733,9 @@ export class StackSim {
       for (const end of ends) {
         const conn = end.conn;
         if (conn === undefined || end.closed !== undefined) continue;
-        if (this.#clock >= end.deadline) end.deadline = this.#tickDeadline(end, conn, now);
+        if (this.#clock >= end.deadline) {
+          end.deadline = this.#deadline(end, conn.tick(now), now, "tick");
+        }
         this.#checkBuffers(end);
       }
       if (this.client.closed !== undefined || this.server.closed !== undefined) break;
