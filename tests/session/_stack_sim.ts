@@ -97,6 +97,8 @@ export interface StreamPlan {
   serverAfterEof?: boolean;
   /** The client writes only after the server's FIN arrived. */
   clientAfterEof?: boolean;
+  /** Neither side writes (or sends its FIN) before this simulated ms. */
+  startAtMs?: number;
 }
 
 /** Which junk a storm throws. */
@@ -135,6 +137,10 @@ export interface StackSimOptions {
   /** A side stops reading during [fromMs, toMs). */
   readPause?: { side: "client" | "server"; fromMs: number; toMs: number };
   storm?: Storm;
+  /** Every datagram sent in [fromMs, toMs) is lost (both directions). */
+  outage?: { fromMs: number; toMs: number };
+  /** Stop when every flow is done, or only once both ends have closed. @default "done" */
+  until?: "done" | "closed";
   /** Key (the `--key` string). @default "stack-sim" */
   key?: string;
 }
@@ -178,6 +184,8 @@ export interface StackSimResult {
   serverSmuxVersion?: 1 | 2;
   clientClosed?: string;
   serverClosed?: string;
+  /** Simulated ms at which each side closed (-1: still open). */
+  closedAt: { client: number; server: number };
   /** smux streams still known at the end (0 after a clean two-FIN teardown). */
   clientStreamsLeft: number;
   serverStreamsLeft: number;
@@ -193,6 +201,10 @@ export interface StackSimResult {
   junk: { client: number; server: number; accepted: number };
   /** Each junk datagram `input` accepted: its kind and, for a bit flip, the byte flipped. */
   junkAccepted: { kind: JunkKind; flippedByte: number }[];
+  /** Datagrams lost to the scripted outage. */
+  outageDrops: number;
+  /** smux keepalive NOPs each side sent. */
+  nops: { client: number; server: number };
   /** Each side's next KCP send sn at the end (shows whether sn wrapped). */
   sndNxt: { client: number; server: number };
 }
@@ -360,6 +372,7 @@ class End {
   readonly snmp = createSnmp();
   readonly dirty = new Set<number>();
   closed: string | undefined;
+  closedAt = -1;
   maxBuffered = 0;
   maxStreamWindowUse = 0;
   lastDelivered: Uint8Array | undefined;
@@ -394,6 +407,7 @@ export class StackSim {
   #stormDone = false;
   readonly junk = { client: 0, server: 0, accepted: 0 };
   readonly junkAccepted: { kind: JunkKind; flippedByte: number }[] = [];
+  outageDrops = 0;
   #flipped = -1;
 
   constructor(opts: StackSimOptions) {
@@ -482,6 +496,11 @@ export class StackSim {
     return {
       datagram: (b: Uint8Array, n: number) => {
         if (this.#inspect) (isClient ? this.upView : this.downView).sent(b, n, this.violations);
+        const o = this.opts.outage;
+        if (o !== undefined && this.#simMs >= o.fromMs && this.#simMs < o.toMs) {
+          this.outageDrops++;
+          return;
+        }
         (isClient ? this.up : this.down).send(b.subarray(0, n), this.#clock);
       },
       accept: (sid: number) => {
@@ -496,6 +515,7 @@ export class StackSim {
       readable: (sid: number) => end.dirty.add(sid),
       closed: (reason: string) => {
         end.closed = reason;
+        end.closedAt = this.#simMs;
       },
     };
   }
@@ -664,6 +684,7 @@ export class StackSim {
         if (!isClient && !s.accepted) continue;
         const f = isClient ? s.up : s.down;
         if (f.finSent || blocked.has(s.sid)) continue;
+        if (s.plan.startAtMs !== undefined && this.#simMs < s.plan.startAtMs) continue;
         const waitsForEof = isClient ? s.plan.clientAfterEof : s.plan.serverAfterEof;
         if (waitsForEof && !(isClient ? s.down.eof : s.up.eof)) continue;
         if (f.sent === f.source.length) {
@@ -719,7 +740,8 @@ export class StackSim {
     const maxSimMs = this.opts.maxSimMs ?? 600_000;
     let steps = 0;
     const ends = [this.client, this.server];
-    while (!this.#done() && this.#simMs <= maxSimMs) {
+    const untilClosed = this.opts.until === "closed";
+    while ((untilClosed || !this.#done()) && this.#simMs <= maxSimMs) {
       steps++;
       const now = this.#now();
       this.#deliver(now);
@@ -738,7 +760,9 @@ export class StackSim {
         }
         this.#checkBuffers(end);
       }
-      if (this.client.closed !== undefined || this.server.closed !== undefined) break;
+      const cc = this.client.closed !== undefined;
+      const sc = this.server.closed !== undefined;
+      if (untilClosed ? cc && sc : cc || sc) break;
       let next = Math.min(
         this.client.deadline,
         this.server.conn ? this.server.deadline : Infinity,
@@ -748,6 +772,10 @@ export class StackSim {
       if (storm !== undefined && !this.#stormDone) next = Math.min(next, this.#start + storm.atMs);
       const p = this.opts.readPause;
       if (p !== undefined && this.#simMs < p.toMs) next = Math.min(next, this.#start + p.toMs);
+      for (const s of this.streams) {
+        const at = s.plan.startAtMs;
+        if (at !== undefined && this.#simMs < at) next = Math.min(next, this.#start + at);
+      }
       this.#clock = Math.max(next, this.#clock + 1);
       this.#simMs = this.#clock - this.#start;
     }
@@ -771,6 +799,7 @@ export class StackSim {
       serverSmuxVersion: sc?.smuxVersion,
       clientClosed: this.client.closed,
       serverClosed: this.server.closed,
+      closedAt: { client: this.client.closedAt, server: this.server.closedAt },
       clientStreamsLeft: this.client.conn!.smux?.streamCount ?? -1,
       serverStreamsLeft: sc?.smux?.streamCount ?? -1,
       violations: this.violations,
@@ -785,6 +814,11 @@ export class StackSim {
       },
       junk: { ...this.junk },
       junkAccepted: this.junkAccepted,
+      outageDrops: this.outageDrops,
+      nops: {
+        client: this.client.conn!.smux?.stats.nopsSent ?? 0,
+        server: sc?.smux?.stats.nopsSent ?? 0,
+      },
       sndNxt: { client: sndNxt(this.client.conn!), server: sc ? sndNxt(sc) : -1 },
     };
   }

@@ -345,3 +345,58 @@ Deno.test("stack sim: random junk into both ends of a --crypt null session is dr
     assert.ok(snmp.InErrs > 0 && snmp.KCPInErrors > 0);
   }
 });
+
+Deno.test("stack sim: an idle tunnel lives on smux keepalives, then carries data after 65 s", () => {
+  const opts: StackSimOptions = {
+    seed: 110,
+    up: { ...WAN, loss: 0.02 },
+    down: { ...WAN, loss: 0.02 },
+    streams: [{ up: 100_000, down: 100_000, startAtMs: 65_000 }],
+  };
+  const r = simulateStack(opts);
+  assertDelivered(opts, r);
+  assert.ok(r.simMs > 65_000);
+  // a NOP every 10 s from each side kept both keepalive checks (every 30 s) satisfied
+  assert.ok(r.nops.client >= 6 && r.nops.server >= 6, JSON.stringify(r.nops));
+});
+
+Deno.test("stack sim: a dead link closes both ends by smux keepalive timeout", () => {
+  const opts: StackSimOptions = {
+    seed: 111,
+    up: WAN,
+    down: WAN,
+    streams: [{ up: 1000, down: 1000, startAtMs: 500_000 }],
+    outage: { fromMs: 1000, toMs: 1_000_000 },
+    until: "closed",
+  };
+  const r = simulateStack(opts);
+  assert.deepEqual(r.violations, []);
+  assert.ok(r.outageDrops > 0);
+  for (const reason of [r.clientClosed, r.serverClosed]) {
+    assert.match(reason ?? "", /^Keepalive timeout/);
+  }
+  // the client never heard a frame (the server's first NOP was lost): closed at its first check;
+  // the server had the SYN before the outage: closed at its second check
+  assert.equal(r.closedAt.client, 30_000);
+  assert.ok(r.closedAt.server > 60_000 && r.closedAt.server < 60_100, `${r.closedAt.server}`);
+});
+
+Deno.test("stack sim: mismatched settings end the session cleanly, never throw", () => {
+  const base = { up: WAN, down: WAN, streams: [{ up: 50_000, down: 50_000 }] };
+  // server pinned to snappy, client --nocomp: the snappy decoder rejects the first bytes
+  let r = simulateStack({
+    ...base,
+    seed: 120,
+    client: { compress: false },
+    server: { compress: true },
+  });
+  assert.match(r.serverClosed ?? "", /^Compression error/);
+  // server pinned to smux v2, client v1: smux protocol error on the first frame
+  r = simulateStack({ ...base, seed: 121, client: { smuxVersion: 1 }, server: { smuxVersion: 2 } });
+  assert.match(r.serverClosed ?? "", /^Protocol error: frame version 1 on a version 2 session/);
+  // server pinned to another crypt: every datagram fails, no session, the client times out
+  r = simulateStack({ ...base, seed: 122, client: { crypt: "aes" }, server: { crypt: "salsa20" } });
+  assert.equal(r.serverCrypt, undefined);
+  assert.equal(r.serverSnmp.InCsumErrors, r.upLink.delivered);
+  assert.match(r.clientClosed ?? "", /^Keepalive timeout/);
+});
