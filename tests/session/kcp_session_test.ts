@@ -3,9 +3,10 @@
  */
 
 import assert from "node:assert/strict";
-import { KcpSession } from "../../lib/session/kcp_session.ts";
+import { KcpSession, payloadConv, payloadFirstSn } from "../../lib/session/kcp_session.ts";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
-import { seededFill } from "./_helpers.ts";
+import { Prng } from "../../lib/link/prng.ts";
+import { hex, loadCapture, seededBytes, seededFill } from "./_helpers.ts";
 
 const U32 = 2 ** 32;
 
@@ -36,4 +37,65 @@ Deno.test("kcp session: update deadlines also work for a uint32-wrapped clock (w
     assert.ok(wait >= 0 && wait <= 20, `step ${i}: ${wait}`);
     clock += Math.max(wait, 1);
   }
+});
+
+const CAPTURES = [
+  "capture-default.json",
+  "capture-plain.json",
+  "latest/capture-latest-default.json",
+  "latest/capture-latest-null-plain.json",
+  "latest/capture-latest-gcm-qpp.json",
+];
+
+Deno.test("kcp session: payloadConv / payloadFirstSn read every capture datagram as recorded", () => {
+  for (const file of CAPTURES) {
+    const cap = loadCapture(file);
+    const crypt = createPacketCrypt(cap.settings.crypt, hex(cap.pass), seededFill(4));
+    for (const d of cap.datagrams) {
+      const b = hex(d.datagram);
+      const n = crypt.open(b, b.length);
+      assert.ok(n >= 0);
+      const off = crypt.headerSize;
+      const where = `${file} #${d.index}`;
+      // parity packets carry no KCP header: no conv, no sn
+      const first = d.kind === "parity" ? { conv: -1, sn: -1 } : d.kcp_segments[0];
+      assert.equal(payloadConv(b, off, n), first.conv, where);
+      assert.equal(payloadFirstSn(b, off, n), first.sn, where);
+      // every truncation reads as "none" or as the same values, never throws
+      for (let len = 0; len < n; len++) {
+        const c = payloadConv(b, off, len);
+        assert.ok(c === -1 || c === first.conv, `${where} cut to ${len}`);
+        const sn = payloadFirstSn(b, off, len);
+        assert.ok(sn === -1 || sn === first.sn, `${where} cut to ${len}`);
+      }
+    }
+  }
+});
+
+Deno.test("kcp session: truncated and random payloads only move error counters", () => {
+  const cap = loadCapture("capture-default.json");
+  const conv = cap.datagrams[0].kcp_segments[0].conv;
+  const crypt = createPacketCrypt("aes", hex(cap.pass), seededFill(5));
+  const s = new KcpSession({ conv, crypt }, () => {}, 0);
+  const rng = new Prng(6);
+  let fed = 0;
+  for (const d of cap.datagrams.filter((x) => x.direction === "client_to_server")) {
+    const b = hex(d.datagram);
+    const n = crypt.open(b, b.length);
+    for (const len of [0, 1, 7, 8, 9, 23, 24, 31, 32, n - 1]) {
+      if (len < 0 || len >= n) continue;
+      s.inputPayload(b.slice(), crypt.headerSize, len, 0);
+      fed++;
+    }
+    const junk = seededBytes(rng.int(1500), rng.next());
+    s.inputPayload(junk, 0, junk.length, 0);
+    fed++;
+  }
+  const snmp = s.snmp;
+  assert.equal(snmp.InPkts, fed);
+  assert.equal(snmp.InCsumErrors, 0);
+  assert.ok(snmp.InErrs > 0 && snmp.KCPInErrors > 0);
+  // nothing valid was fed whole, so nothing reached the stream
+  assert.equal(s.recv(new Uint8Array(65536)) > 0, false);
+  assert.equal(snmp.BytesReceived, 0);
 });
