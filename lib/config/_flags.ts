@@ -5,6 +5,7 @@
  * @module
  */
 
+import { CRYPT_METHODS } from "../crypt/block_crypt.ts";
 import { ConfigError } from "./_error.ts";
 
 /** Which program a flag belongs to. */
@@ -49,24 +50,8 @@ export const DEFAULT_KEY = "it's a secrect";
 /** Default of `--sockbuf` (kcptun's 4 MiB). */
 export const DEFAULT_SOCKBUF = 4194304;
 
-/** Every `--crypt` name kcptun knows, in kcptun's help order. */
-export const CRYPT_METHODS: readonly string[] = [
-  "aes",
-  "aes-128",
-  "aes-128-gcm",
-  "aes-192",
-  "salsa20",
-  "blowfish",
-  "twofish",
-  "cast5",
-  "3des",
-  "tea",
-  "xtea",
-  "xor",
-  "sm4",
-  "none",
-  "null",
-];
+/** Every `--crypt` name kcptun knows, in kcptun's help order (owned by lib/crypt). */
+export { CRYPT_METHODS };
 
 /** Every `--mode` name. */
 export const MODES: readonly string[] = ["normal", "fast", "fast2", "fast3", "manual"];

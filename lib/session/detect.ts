@@ -8,6 +8,7 @@
  */
 
 import type { PacketCrypt } from "../crypt/packet_crypt.ts";
+import { CRYPT_METHODS } from "../crypt/block_crypt.ts";
 import { FEC_TYPE_DATA, FEC_TYPE_OOB, FEC_TYPE_PARITY, fecType } from "../fec/fec.ts";
 
 const KCP_OVERHEAD = 24;
@@ -20,19 +21,7 @@ const CMD_MAX = 84;
  */
 export const DETECTION_ORDER: readonly string[] = [
   "aes-128-gcm",
-  "aes",
-  "aes-128",
-  "aes-192",
-  "salsa20",
-  "none",
-  "xor",
-  "blowfish",
-  "twofish",
-  "cast5",
-  "3des",
-  "tea",
-  "xtea",
-  "sm4",
+  ...CRYPT_METHODS.filter((m) => m !== "aes-128-gcm" && m !== "null"),
   "null",
 ];
 
