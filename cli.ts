@@ -23,6 +23,7 @@ import {
   VERSION,
 } from "./lib/config/config.ts";
 import { setupLogging } from "./lib/log.ts";
+import { LAB_USAGE } from "./lib/lab/args.ts";
 
 type Parse<C> = (
   argv: string[],
@@ -59,6 +60,18 @@ const COMMANDS: Record<string, Command> = {
         await runServer(config, options);
       }),
     help: () => helpOf(parseServerConfig),
+  },
+  lab: {
+    summary: "measure the tunnel on an emulated lossy link (--compare: against Go kcptun)",
+    run: async (args) => {
+      const { runLabCommand } = await import("./lib/lab/command.ts");
+      return await runLabCommand(args, {
+        out: writeOut,
+        err: writeErr,
+        isTerminal: Deno.stdout.isTerminal(),
+      });
+    },
+    help: () => LAB_USAGE,
   },
   version: {
     summary: "print the version",

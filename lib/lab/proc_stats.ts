@@ -1,0 +1,90 @@
+/**
+ * CPU time and peak memory of processes, read from Linux's `/proc`, and of this process from
+ * `Deno.cpuUsage()`. The lab and the benchmark script use them to charge every process of a run
+ * (tunnel ends, link emulator, traffic) for what it used. Deno adapter.
+ *
+ * @module
+ */
+
+import process from "node:process";
+
+/** Clock ticks per second of `/proc/<pid>/stat` times: Linux's USER_HZ, 100 on every arch Deno runs on. */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Resource use of one process so far. */
+export interface ProcStats {
+  /** User plus system CPU time, seconds. */
+  cpuSeconds: number;
+  /** Peak resident set size (`VmHWM`), bytes; 0 when the kernel does not report it. */
+  peakRssBytes: number;
+}
+
+/**
+ * Parses the text of `/proc/<pid>/stat` into user + system CPU seconds, or undefined when it is
+ * not in that format. The command name (field 2) may hold spaces and parentheses, so fields are
+ * counted from the last `)`.
+ *
+ * @example
+ * ```ts
+ * import { parseProcStatCpu } from "./proc_stats.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const stat = "42 (kcptun server) S 1 42 42 0 -1 4194560 900 0 0 0 250 125 0 0 20 0 9 0";
+ * assert.equal(parseProcStatCpu(stat), 3.75);
+ * ```
+ */
+export function parseProcStatCpu(text: string): number | undefined {
+  const close = text.lastIndexOf(")");
+  if (close < 0) return undefined;
+  // after ") ": state(3) ppid(4) ... utime(14) stime(15) → indexes 11 and 12
+  const fields = text.slice(close + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime) || fields.length < 13) return undefined;
+  return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * Parses `VmHWM` (kB) out of the text of `/proc/<pid>/status` into bytes; 0 when absent.
+ *
+ * @example
+ * ```ts
+ * import { parseProcStatusPeakRss } from "./proc_stats.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseProcStatusPeakRss("Name:\tdeno\nVmHWM:\t   51200 kB\n"), 51200 * 1024);
+ * ```
+ */
+export function parseProcStatusPeakRss(text: string): number {
+  const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(text);
+  return m === null ? 0 : Number(m[1]) * 1024;
+}
+
+/**
+ * CPU and peak RSS of process `pid` (use `"self"` for this one), or undefined when the process
+ * is gone or `/proc` is not available (not Linux).
+ */
+export function readProcStats(pid: number | "self"): ProcStats | undefined {
+  try {
+    const cpuSeconds = parseProcStatCpu(Deno.readTextFileSync(`/proc/${pid}/stat`));
+    if (cpuSeconds === undefined) return undefined;
+    const peakRssBytes = parseProcStatusPeakRss(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return { cpuSeconds, peakRssBytes };
+  } catch {
+    return undefined;
+  }
+}
+
+type CpuUsage = () => { user: number; system: number };
+
+/** `Deno.cpuUsage` where this Deno has it (its types may not declare it), else Node's. */
+const cpuUsage: CpuUsage = (() => {
+  const own = (Deno as unknown as { cpuUsage?: CpuUsage }).cpuUsage;
+  return typeof own === "function" ? () => own() : () => process.cpuUsage();
+})();
+
+/** User plus system CPU seconds this process has used (µs resolution). */
+export function selfCpuSeconds(): number {
+  const usage = cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}

@@ -1,0 +1,271 @@
+/**
+ * One benchmark case: a tunnel server, the link relay and a tunnel client each as its own
+ * process (ours: `deno run cli.ts`, Go: kcptun-server/kcptun-client), the traffic in this
+ * process, and every process measured through `/proc` over the transfer. Deno adapter.
+ *
+ * @module
+ */
+
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { type LinkProfile, parseLinkProfile } from "../../lib/link/link.ts";
+import { meanLoss } from "../../lib/lab/ceiling.ts";
+import { isPerfectLink } from "../../lib/lab/lab.ts";
+import { type Peer, spawnPeer } from "../../lib/lab/peer.ts";
+import { freeTcpPort, freeUdpPort } from "../../lib/lab/ports.ts";
+import type { ProcStats } from "../../lib/lab/proc_stats.ts";
+import { makeSnmpLogDir, readSnmpCsv } from "../../lib/lab/snmp_csv.ts";
+import {
+  closeQuietly,
+  connectLocal,
+  listenTarget,
+  makePattern,
+  type Meter,
+  receiveSide,
+  sendSide,
+  type SideResult,
+} from "../../lib/lab/traffic.ts";
+import type { LabDirection } from "../../lib/lab/args.ts";
+import type { BenchImpl } from "./args.ts";
+
+/** One case of the matrix. */
+export interface BenchCase {
+  /** Profile name or spec (as given to the relay). */
+  profile: string;
+  /** Which way the data flows. */
+  direction: LabDirection;
+  /** Which implementation. */
+  impl: BenchImpl;
+  /** Seconds of sending. */
+  seconds: number;
+  /** Seed of the link and the data. */
+  seed: number;
+}
+
+/** CPU seconds of the transfer and peak RSS of one process. */
+export interface ProcUse {
+  /** CPU seconds used during the transfer. */
+  cpuSeconds: number;
+  /** Peak RSS over the process's life, bytes. */
+  peakRssBytes: number;
+}
+
+/** What one case measured. */
+export interface BenchResult {
+  /** Profile name or spec. */
+  profile: string;
+  /** Mean loss of the data direction, 0..1. */
+  loss: number;
+  /** Bottleneck rate of the data direction, bit/s; 0 when unlimited. */
+  linkBps: number;
+  /** Which way. */
+  direction: LabDirection;
+  /** Which implementation. */
+  impl: BenchImpl;
+  /** Bytes delivered. */
+  bytes: number;
+  /** First byte sent → receiver's end of stream, seconds. */
+  seconds: number;
+  /** Delivered bits per second. */
+  goodputBps: number;
+  /** Same byte count and sha-256 on both ends, no error. */
+  verified: boolean;
+  /** What failed. */
+  error?: string;
+  /** Tunnel client process. */
+  client: ProcUse;
+  /** Tunnel server process. */
+  server: ProcUse;
+  /** Relay process; undefined on a perfect link (no relay). */
+  relay?: ProcUse;
+  /** Resent segments / segments sent by the sending end, %, from its SNMP log. */
+  retransPct?: number;
+}
+
+/** Time to wait for a peer's final SNMP row (written once a second), ms. */
+const SNMP_ROW_WAIT_MS = 2500;
+/** A transfer that delivers nothing for this long fails, ms. */
+const STALL_MS = 20000;
+
+const CLI = fromFileUrl(new URL("../../cli.ts", import.meta.url));
+const RELAY = fromFileUrl(new URL("../relay.ts", import.meta.url));
+const REPO = fromFileUrl(new URL("../../", import.meta.url));
+
+function denoArgs(script: string, args: string[]): string[] {
+  // run from the repository so deno.json (unstable net, import map) applies
+  return ["run", "-A", "--config", `${REPO}deno.json`, script, ...args];
+}
+
+function spawnServer(impl: BenchImpl, args: string[]): Promise<Peer> {
+  return impl === "ours"
+    ? spawnPeer({
+      command: Deno.execPath(),
+      args: denoArgs(CLI, ["server", ...args]),
+      ready: /Listening on/,
+    })
+    : spawnPeer({ command: "kcptun-server", args, ready: /key derivation done/ });
+}
+
+function spawnClient(impl: BenchImpl, args: string[]): Promise<Peer> {
+  return impl === "ours"
+    ? spawnPeer({
+      command: Deno.execPath(),
+      args: denoArgs(CLI, ["client", ...args]),
+      ready: /Listening on/,
+    })
+    : spawnPeer({ command: "kcptun-client", args, ready: /key derivation done/ });
+}
+
+function use(before: ProcStats | undefined, after: ProcStats | undefined): ProcUse {
+  return {
+    cpuSeconds: (after?.cpuSeconds ?? 0) - (before?.cpuSeconds ?? 0),
+    peakRssBytes: after?.peakRssBytes ?? 0,
+  };
+}
+
+/**
+ * Runs one case; never throws (a failure is returned as `error`). `onProgress` gets the bytes
+ * delivered and the seconds elapsed about once a second.
+ */
+export async function runBenchCase(
+  c: BenchCase,
+  onProgress: (bytes: number, seconds: number) => void = () => {},
+): Promise<BenchResult> {
+  const link: LinkProfile = parseLinkProfile(c.profile);
+  const perfect = isPerfectLink(link);
+  const empty = { cpuSeconds: 0, peakRssBytes: 0 };
+  const result: BenchResult = {
+    profile: c.profile,
+    loss: meanLoss(link),
+    linkBps: link.rateBps ?? 0,
+    direction: c.direction,
+    impl: c.impl,
+    bytes: 0,
+    seconds: 0,
+    goodputBps: 0,
+    verified: false,
+    client: empty,
+    server: empty,
+  };
+  const dir = makeSnmpLogDir();
+  const target = listenTarget();
+  const peers: Peer[] = [];
+  let app: Deno.TcpConn | undefined;
+  let far: Deno.TcpConn | undefined;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  try {
+    const serverPort = freeUdpPort();
+    const server = await spawnServer(c.impl, [
+      ...["-l", `127.0.0.1:${serverPort}`, "-t", `127.0.0.1:${target.port}`],
+      ...["--snmplog", `${dir}/server.csv`, "--snmpperiod", "1"],
+    ]);
+    peers.push(server);
+    let remotePort = serverPort;
+    let relay: Peer | undefined;
+    if (!perfect) {
+      relay = await spawnPeer({
+        command: Deno.execPath(),
+        args: denoArgs(RELAY, [
+          ...["--listen", "127.0.0.1:0", "--target", `127.0.0.1:${serverPort}`],
+          ...["--profile", c.profile, "--seed", String(c.seed)],
+        ]),
+        ready: /relay listening on \S+:\d+ ->/,
+      });
+      peers.push(relay);
+      remotePort = Number(/:(\d+) ->$/.exec(relay.readyLine)?.[1]);
+    }
+    const clientPort = freeTcpPort();
+    const client = await spawnClient(c.impl, [
+      ...["-l", `127.0.0.1:${clientPort}`, "-r", `127.0.0.1:${remotePort}`],
+      ...["--snmplog", `${dir}/client.csv`, "--snmpperiod", "1"],
+    ]);
+    peers.push(client);
+
+    app = await connectLocal(clientPort, 10000);
+    const before = [client.stats(), server.stats(), relay?.stats()];
+    const meter: Meter = { received: 0 };
+    const stop = new AbortController();
+    let failure: string | undefined;
+    const fail = (message: string) => {
+      failure ??= message;
+      stop.abort();
+      closeQuietly(app);
+      closeQuietly(far);
+      target.close();
+    };
+    const t0 = performance.now();
+    let lastBytes = 0;
+    let lastAt = t0;
+    let lastReport = t0;
+    ticker = setInterval(() => {
+      const now = performance.now();
+      if (meter.received !== lastBytes) {
+        lastBytes = meter.received;
+        lastAt = now;
+      } else if (now - lastAt > STALL_MS) {
+        fail(`Stalled: nothing delivered for ${STALL_MS / 1000} s`);
+      }
+      for (const p of peers) {
+        if (p.exited()) {
+          fail(`A peer exited: ${p.output().trim().split("\n").slice(-3).join(" / ")}`);
+        }
+      }
+      if (now - lastReport >= 1000) {
+        lastReport = now;
+        onProgress(meter.received, (now - t0) / 1000);
+      }
+    }, 200);
+    const plan = { durationMs: c.seconds * 1000, signal: stop.signal };
+    const pattern = makePattern(c.seed);
+    const accepted = target.accepted.then((conn) => far = conn).catch(() => undefined);
+    const none: SideResult = { bytes: 0, sha256: "", firstAt: NaN, endAt: NaN };
+    let sent: SideResult;
+    let got: SideResult;
+    if (c.direction === "download") {
+      const receiving = receiveSide(app, meter);
+      await accepted;
+      const sending = far === undefined ? Promise.resolve(none) : sendSide(far, pattern, plan);
+      [sent, got] = await Promise.all([sending, receiving]);
+    } else {
+      const sending = sendSide(app, pattern, plan);
+      await accepted;
+      const receiving = far === undefined ? Promise.resolve(none) : receiveSide(far, meter);
+      [sent, got] = await Promise.all([sending, receiving]);
+    }
+    const after = [client.stats(), server.stats(), relay?.stats()];
+    clearInterval(ticker);
+    ticker = undefined;
+
+    const senderCsv = `${dir}/${c.direction === "download" ? "server" : "client"}.csv`;
+    const rows = readSnmpCsv(senderCsv).rows;
+    const deadline = performance.now() + SNMP_ROW_WAIT_MS;
+    while (performance.now() < deadline && readSnmpCsv(senderCsv).rows <= rows) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const totals = readSnmpCsv(senderCsv).totals;
+
+    const seconds = Number.isNaN(sent.firstAt) ? 0 : (got.endAt - sent.firstAt) / 1000;
+    const error = failure ?? sent.error ?? got.error ??
+      (far === undefined ? "The tunnel never reached the target" : undefined);
+    result.bytes = got.bytes;
+    result.seconds = seconds;
+    result.goodputBps = seconds > 0 ? (got.bytes * 8) / seconds : 0;
+    result.verified = error === undefined && got.bytes === sent.bytes &&
+      got.sha256 === sent.sha256;
+    if (error !== undefined) result.error = error;
+    result.client = use(before[0], after[0]);
+    result.server = use(before[1], after[1]);
+    if (relay !== undefined) result.relay = use(before[2], after[2]);
+    if (totals.OutSegs > 0) result.retransPct = (totals.RetransSegs / totals.OutSegs) * 100;
+    return result;
+  } catch (e) {
+    result.error = e instanceof Error ? e.message : String(e);
+    return result;
+  } finally {
+    if (ticker !== undefined) clearInterval(ticker);
+    closeQuietly(app);
+    closeQuietly(far);
+    target.close();
+    for (const p of peers.reverse()) await p.stop();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The benchmark's Markdown: one row per case with the ours/Go ratios on the rows of ours, and
+ * the targets of issue 4 checked against the same run. Pure.
+ *
+ * @module
+ */
+
+import { markdownTable } from "../../lib/lab/table.ts";
+import type { BenchResult } from "./run.ts";
+
+function fixed(x: number, digits: number): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : "n/a";
+}
+
+/** CPU seconds of client + server per GB delivered. */
+export function cpuPerGb(r: BenchResult): number {
+  return r.bytes > 0 ? (r.client.cpuSeconds + r.server.cpuSeconds) / (r.bytes / 1e9) : NaN;
+}
+
+/** Peak RSS of client + server, bytes. */
+export function peakRss(r: BenchResult): number {
+  return r.client.peakRssBytes + r.server.peakRssBytes;
+}
+
+/** The Go result of the same profile and direction as `r`, when there is one that delivered. */
+export function goPeer(results: readonly BenchResult[], r: BenchResult): BenchResult | undefined {
+  return results.find((g) =>
+    g.impl === "go" && g.profile === r.profile && g.direction === r.direction && g.verified
+  );
+}
+
+function ratio(ours: number, go: number): string {
+  return Number.isFinite(ours / go) && go > 0 ? `${(ours / go).toFixed(2)}×` : "n/a";
+}
+
+/**
+ * The results table.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(benchTable(results));
+ * ```
+ */
+export function benchTable(results: readonly BenchResult[]): string {
+  const rows = results.map((r) => {
+    const go = r.impl === "ours" && r.verified ? goPeer(results, r) : undefined;
+    const relayShare = r.relay !== undefined && r.seconds > 0
+      ? `${fixed((r.relay.cpuSeconds / r.seconds) * 100, 0)} %`
+      : "n/a";
+    return [
+      r.profile,
+      r.direction,
+      r.impl,
+      fixed(r.goodputBps / 1e6, 1),
+      r.linkBps > 0 ? `${fixed((r.goodputBps / r.linkBps) * 100, 0)} %` : "n/a",
+      fixed(cpuPerGb(r), 1),
+      fixed(peakRss(r) / 1048576, 0),
+      r.retransPct === undefined ? "n/a" : `${fixed(r.retransPct, 1)} %`,
+      relayShare,
+      go ? ratio(r.goodputBps, go.goodputBps) : "",
+      go ? ratio(cpuPerGb(r), cpuPerGb(go)) : "",
+      go ? ratio(peakRss(r), peakRss(go)) : "",
+      r.verified
+        ? "ok"
+        : `FAILED${r.error ? `: ${r.error.replaceAll("|", "/").slice(0, 60)}` : ""}`,
+    ];
+  });
+  return markdownTable(
+    [
+      "profile",
+      "direction",
+      "impl",
+      "goodput Mbit/s",
+      "of link",
+      "CPU s/GB (c+s)",
+      "peak RSS MB (c+s)",
+      "resent",
+      "relay CPU",
+      "ours/Go goodput",
+      "ours/Go CPU/GB",
+      "ours/Go RSS",
+      "data",
+    ],
+    rows,
+    ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
+  );
+}
+
+/** One target line: its verdict and the per-case figures. */
+function verdict(name: string, checks: { label: string; value: string; ok: boolean }[]): string {
+  if (checks.length === 0) return `- ${name}: not measured in this run`;
+  const passed = checks.filter((c) => c.ok).length;
+  const status = passed === checks.length ? "PASS" : "FAIL";
+  return `- ${name}: ${status} (${passed}/${checks.length}) — ${
+    checks.map((c) => `${c.label} ${c.value}${c.ok ? "" : " ✗"}`).join(", ")
+  }`;
+}
+
+/**
+ * The targets of issue 4, checked on this run's results (ours vs Go of the same run, default
+ * flags on both): goodput ≥ 1.5× Go on every lossy profile in both directions; ≥ 85 % of the
+ * link rate on the clean profile (rate-limited, no loss); CPU per GB ≤ 0.6× Go; peak RSS ≤ Go.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(benchTargets(results));
+ * ```
+ */
+export function benchTargets(results: readonly BenchResult[]): string {
+  const ours = results.filter((r) => r.impl === "ours");
+  const paired = ours.map((r) => ({ r, go: r.verified ? goPeer(results, r) : undefined }))
+    .filter((p): p is { r: BenchResult; go: BenchResult } => p.go !== undefined);
+  const label = (r: BenchResult) => `${r.profile} ${r.direction}`;
+  const lines = [
+    verdict(
+      "goodput ≥ 1.5× Go on lossy profiles",
+      paired.filter((p) => p.r.loss > 0).map((p) => {
+        const x = p.r.goodputBps / p.go.goodputBps;
+        return { label: label(p.r), value: `${x.toFixed(2)}×`, ok: x >= 1.5 };
+      }),
+    ),
+    verdict(
+      "≥ 85 % of the link on the clean profile",
+      ours.filter((r) => r.loss === 0 && r.linkBps > 0).map((r) => {
+        const x = r.verified ? r.goodputBps / r.linkBps : 0;
+        return { label: label(r), value: `${(x * 100).toFixed(0)} %`, ok: x >= 0.85 };
+      }),
+    ),
+    verdict(
+      "CPU per GB ≤ 0.6× Go",
+      paired.map((p) => {
+        const x = cpuPerGb(p.r) / cpuPerGb(p.go);
+        return { label: label(p.r), value: `${x.toFixed(2)}×`, ok: x <= 0.6 };
+      }),
+    ),
+    verdict(
+      "peak RSS ≤ Go",
+      paired.map((p) => {
+        const x = peakRss(p.r) / peakRss(p.go);
+        return { label: label(p.r), value: `${x.toFixed(2)}×`, ok: x <= 1 };
+      }),
+    ),
+  ];
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import {
+  BENCH_PROFILES,
+  BENCH_USAGE,
+  DEFAULT_BENCH_SECONDS,
+  parseBenchArgs,
+} from "../../scripts/_bench/args.ts";
+import { benchTable, benchTargets, cpuPerGb, peakRss } from "../../scripts/_bench/table.ts";
+import { goodputChart } from "../../scripts/_bench/chart.ts";
+import type { BenchResult } from "../../scripts/_bench/run.ts";
+
+function result(over: Partial<BenchResult>): BenchResult {
+  return {
+    profile: "lossy-50m-40ms-2pct",
+    loss: 0.02,
+    linkBps: 50e6,
+    direction: "download",
+    impl: "ours",
+    bytes: 50e6,
+    seconds: 10,
+    goodputBps: 40e6,
+    verified: true,
+    client: { cpuSeconds: 1, peakRssBytes: 60 * 1048576 },
+    server: { cpuSeconds: 2, peakRssBytes: 70 * 1048576 },
+    relay: { cpuSeconds: 1.5, peakRssBytes: 50 * 1048576 },
+    retransPct: 12.34,
+    ...over,
+  };
+}
+
+Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
+  const d = parseBenchArgs([]);
+  if ("help" in d) throw new Error("unexpected help");
+  assert.deepEqual(d, {
+    profiles: [...BENCH_PROFILES],
+    directions: ["download", "upload"],
+    impls: ["ours", "go"],
+    seconds: DEFAULT_BENCH_SECONDS,
+    outDir: "bench-results",
+    seed: 1,
+  });
+  assert.deepEqual(BENCH_PROFILES, [
+    "loopback",
+    "clean-100m-20ms",
+    "lossy-50m-40ms-2pct",
+    "jitter-10m-120ms-5pct",
+    "bursty-20m-80ms-10pct",
+  ]);
+  const q = parseBenchArgs([
+    "--quick",
+    "--profile",
+    "loopback",
+    "--profile",
+    "loss=1%",
+    "--direction",
+    "upload",
+    "--impl",
+    "go",
+    "--out",
+    "/tmp/x",
+    "--seed",
+    "9",
+  ]);
+  assert.deepEqual(q, {
+    profiles: ["loopback", "loss=1%"],
+    directions: ["upload"],
+    impls: ["go"],
+    seconds: 4,
+    outDir: "/tmp/x",
+    seed: 9,
+  });
+  assert.deepEqual(parseBenchArgs(["-h"]), { help: BENCH_USAGE });
+  for (
+    const [argv, message] of [
+      [["--quick", "--seconds", "3"], "Options --quick and --seconds cannot both be given"],
+      [["--seconds", "0"], 'Option --seconds must be a number 0.5..600, got "0"'],
+      [
+        ["--direction", "sideways"],
+        'Option --direction must be download, upload or both, got "sideways"',
+      ],
+      [["--impl", "rust"], 'Option --impl must be ours, go or both, got "rust"'],
+      [["--seed", "x"], 'Option --seed must be an integer 0..4294967295, got "x"'],
+      [
+        ["--profile", "nowhere"],
+        /^Option --profile: Cannot parse link profile: unknown profile "nowhere"/,
+      ],
+      [["--bogus"], /bogus/],
+    ] as const
+  ) {
+    assert.throws(
+      () => parseBenchArgs([...argv]),
+      { name: "SyntaxError", message },
+      argv.join(" "),
+    );
+  }
+});
+
+Deno.test("bench table: ratios on the rows of ours, failures and missing relays", () => {
+  const ours = result({});
+  const go = result({
+    impl: "go",
+    goodputBps: 20e6,
+    client: { cpuSeconds: 1, peakRssBytes: 10 * 1048576 },
+    server: { cpuSeconds: 1, peakRssBytes: 10 * 1048576 },
+  });
+  assert.equal(cpuPerGb(ours), 60); // 3 s for 0.05 GB
+  assert.equal(peakRss(ours), 130 * 1048576);
+  const loop = result({
+    profile: "loopback",
+    loss: 0,
+    linkBps: 0,
+    relay: undefined,
+    retransPct: undefined,
+    verified: false,
+    error: "Stalled | really",
+  });
+  assert.equal(
+    benchTable([ours, go, loop]),
+    "| profile             | direction | impl | goodput Mbit/s | of link | CPU s/GB (c+s) | peak RSS MB (c+s) | resent | relay CPU | ours/Go goodput | ours/Go CPU/GB | ours/Go RSS | data                     |\n" +
+      "|---------------------|-----------|------|---------------:|--------:|---------------:|------------------:|-------:|----------:|----------------:|---------------:|------------:|--------------------------|\n" +
+      "| lossy-50m-40ms-2pct | download  | ours |           40.0 |    80 % |           60.0 |               130 | 12.3 % |      15 % |           2.00× |          1.50× |       6.50× | ok                       |\n" +
+      "| lossy-50m-40ms-2pct | download  | go   |           20.0 |    40 % |           40.0 |                20 | 12.3 % |      15 % |                 |                |             | ok                       |\n" +
+      "| loopback            | download  | ours |           40.0 |     n/a |           60.0 |               130 |    n/a |       n/a |                 |                |             | FAILED: Stalled / really |\n",
+  );
+});
+
+Deno.test("bench targets: each target checked on the pairs of the same run", () => {
+  const rows = [
+    result({ goodputBps: 36e6 }),
+    result({
+      impl: "go",
+      goodputBps: 20e6,
+      client: { cpuSeconds: 3, peakRssBytes: 200 * 1048576 },
+      server: { cpuSeconds: 3, peakRssBytes: 1 },
+    }),
+    result({ direction: "upload", goodputBps: 20e6 }),
+    result({ direction: "upload", impl: "go", goodputBps: 20e6 }),
+    result({ profile: "clean-100m-20ms", loss: 0, linkBps: 100e6, goodputBps: 90e6 }),
+    result({
+      profile: "clean-100m-20ms",
+      loss: 0,
+      linkBps: 100e6,
+      goodputBps: 60e6,
+      direction: "upload",
+    }),
+  ];
+  assert.equal(
+    benchTargets(rows),
+    "- goodput ≥ 1.5× Go on lossy profiles: FAIL (1/2) — lossy-50m-40ms-2pct download 1.80×, lossy-50m-40ms-2pct upload 1.00× ✗\n" +
+      "- ≥ 85 % of the link on the clean profile: FAIL (1/2) — clean-100m-20ms download 90 %, clean-100m-20ms upload 60 % ✗\n" +
+      "- CPU per GB ≤ 0.6× Go: FAIL (1/2) — lossy-50m-40ms-2pct download 0.50×, lossy-50m-40ms-2pct upload 1.00× ✗\n" +
+      "- peak RSS ≤ Go: PASS (2/2) — lossy-50m-40ms-2pct download 0.65×, lossy-50m-40ms-2pct upload 1.00×\n",
+  );
+  assert.equal(
+    benchTargets([result({})]),
+    "- goodput ≥ 1.5× Go on lossy profiles: not measured in this run\n" +
+      "- ≥ 85 % of the link on the clean profile: not measured in this run\n" +
+      "- CPU per GB ≤ 0.6× Go: not measured in this run\n" +
+      "- peak RSS ≤ Go: not measured in this run\n",
+  );
+});
+
+Deno.test("bench chart: a well-formed SVG with one series per impl × direction", () => {
+  const svg = goodputChart([
+    result({}),
+    result({ impl: "go", goodputBps: 20e6 }),
+    result({ profile: "bursty-20m-80ms-10pct", loss: 0.1, linkBps: 20e6, goodputBps: 12e6 }),
+    result({
+      profile: "bursty-20m-80ms-10pct",
+      loss: 0.1,
+      linkBps: 20e6,
+      goodputBps: 5e6,
+      impl: "go",
+    }),
+    result({ direction: "upload", goodputBps: 30e6, verified: false }),
+    result({ profile: "loopback", loss: 0, linkBps: 0, goodputBps: 300e6 }),
+  ]);
+  assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="760" height="440"'));
+  assert.ok(svg.trimEnd().endsWith("</svg>"));
+  assert.equal(svg.match(/<path /g)?.length, 3); // ours download, go download, ours upload
+  assert.equal(svg.match(/<circle /g)?.length, 4);
+  assert.equal(svg.match(/<rect x=/g)?.length, 1); // the upload marker
+  assert.ok(svg.includes('fill="white" stroke="#1f77b4"')); // a failed run is hollow
+  assert.ok(svg.includes("1 run(s) on unlimited links not shown"));
+  assert.ok(svg.includes(">lossy-50m-40ms-2pct link</text>"));
+  assert.ok(svg.includes(">bursty-20m-80ms-10pct link</text>"));
+  assert.ok(
+    svg.includes(">kcptun-ts download</text>") && svg.includes(">Go kcptun download</text>"),
+  );
+  // y axis up to 50 Mbit/s in steps of 10, x axis to 10 % in steps of 2
+  assert.ok(
+    svg.includes('text-anchor="end">50</text>') && !svg.includes('text-anchor="end">60</text>'),
+  );
+  assert.ok(svg.includes('text-anchor="middle">10</text>'));
+  // every tag is closed or self-closing
+  const opened = (svg.match(/<(svg|text|circle|rect)[ >]/g) ?? []).length;
+  const closed = (svg.match(/<\/(svg|text|circle|rect)>|\/>/g) ?? []).length;
+  assert.ok(closed >= opened);
+  assert.ok(!svg.includes("NaN"));
+  assert.ok(!goodputChart([]).includes("NaN"));
+});

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import {
+  parseProcStatCpu,
+  parseProcStatusPeakRss,
+  readProcStats,
+  selfCpuSeconds,
+} from "../../lib/lab/proc_stats.ts";
+import { Prng } from "../../lib/link/prng.ts";
+
+Deno.test("proc stats: utime + stime in ticks, command names with spaces and parentheses", () => {
+  const tail = "S 1 42 42 0 -1 4194560 900 0 0 0 250 125 0 0 20 0 9 0 100 2000 300";
+  assert.equal(parseProcStatCpu(`42 (deno) ${tail}`), 3.75);
+  assert.equal(parseProcStatCpu(`42 (a) b (c) ${tail}`), 3.75);
+  assert.equal(
+    parseProcStatusPeakRss("Name:\tdeno\nVmPeak:\t  900 kB\nVmHWM:\t    2048 kB\nVmRSS:\t 1 kB\n"),
+    2097152,
+  );
+  assert.equal(parseProcStatusPeakRss("Name:\tkthreadd\n"), 0);
+});
+
+Deno.test("proc stats: truncated and random text gives undefined or 0, never throws", () => {
+  const full = "42 (deno) S 1 42 42 0 -1 4194560 900 0 0 0 250 125 0 0 20 0 9 0";
+  for (let n = 0; n < full.length; n++) {
+    const v = parseProcStatCpu(full.slice(0, n));
+    assert.ok(v === undefined || Number.isFinite(v));
+  }
+  const rng = new Prng(7);
+  const bytes = new Uint8Array(200);
+  for (let i = 0; i < 500; i++) {
+    rng.fill(bytes);
+    const text = new TextDecoder().decode(bytes.subarray(0, rng.next() % 200));
+    const cpu = parseProcStatCpu(text);
+    assert.ok(cpu === undefined || Number.isFinite(cpu));
+    assert.ok(Number.isFinite(parseProcStatusPeakRss(text)));
+  }
+});
+
+Deno.test("proc stats: this process and a gone one", () => {
+  const self = readProcStats("self");
+  if (Deno.build.os !== "linux") {
+    assert.equal(self, undefined);
+    return;
+  }
+  assert.ok(self !== undefined);
+  assert.ok(self.cpuSeconds > 0);
+  assert.ok(self.peakRssBytes > 1e6);
+  assert.equal(readProcStats(2 ** 22 + 12345), undefined); // above pid_max
+  const a = selfCpuSeconds();
+  let x = 0;
+  for (let i = 0; i < 2e6; i++) x += Math.sqrt(i);
+  assert.ok(x > 0);
+  assert.ok(selfCpuSeconds() > a);
+});
