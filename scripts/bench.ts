@@ -125,8 +125,11 @@ export async function main(argv: string[]): Promise<number> {
     "Client, server and relay are separate processes; the traffic (and its sha-256) runs in " +
     "the bench process. CPU s/GB = client + server CPU during the transfer per GB delivered; " +
     "peak RSS = VmHWM of client + server; resent = RetransSegs / OutSegs of the sending end " +
-    "(its --snmplog); relay CPU = the link emulator's share of one core (near 100 % means the " +
-    "emulator, not the tunnel, limited the run). loopback has no relay.",
+    "(its --snmplog); host drops = datagrams the kernel dropped from full UDP receive buffers " +
+    "during the transfer (losses outside the emulated link; Deno's sockets, the relay's " +
+    "included, keep the kernel's default buffer, Go's get 4 MiB); relay CPU = the link " +
+    "emulator's share of one core (near 100 % means the emulator, not the tunnel, limited the " +
+    "run). loopback has no relay.",
     "",
   ].join("\n");
   const table = benchTable(results);

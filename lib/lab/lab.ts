@@ -26,7 +26,7 @@ import { type Ceiling, linkCeiling } from "./ceiling.ts";
 import { bestVariant, suggestSettings, type VariantSettings } from "./suggest.ts";
 import type { CpuUse, LabImpl, LabProgress, LabReport, LabRun, LinkUse } from "./types.ts";
 import { hasCommand, type Peer, spawnPeer } from "./peer.ts";
-import { selfCpuSeconds } from "./proc_stats.ts";
+import { readUdpReceiveErrors, selfCpuSeconds } from "./proc_stats.ts";
 import { makeSnmpLogDir, readSnmpCsv } from "./snmp_csv.ts";
 import { percentile } from "./_stats.ts";
 import { freeTcpPort, freeUdpPort } from "./ports.ts";
@@ -355,6 +355,7 @@ async function runOne(
     };
     const meter: Meter = { received: 0 };
     const cpu0 = t.cpu();
+    const drops0 = readUdpReceiveErrors();
     const t0 = performance.now();
     let failure: string | undefined;
     const fail = (message: string) => {
@@ -442,6 +443,7 @@ async function runOne(
       [sent, got] = await Promise.all([sending, receiving]);
     }
     const cpu1 = t.cpu();
+    const drops1 = readUdpReceiveErrors();
     clearInterval(ticker);
     ticker = undefined;
     options.signal?.removeEventListener("abort", onAbort);
@@ -472,6 +474,7 @@ async function runOne(
       link,
       cpu: cpuDelta(cpu0, cpu1),
     };
+    if (drops0 !== undefined && drops1 !== undefined) run.hostDrops = drops1 - drops0;
     if (samples.length > 0) {
       run.rtt = {
         p50: percentile(samples, 50),

@@ -88,3 +88,41 @@ export function selfCpuSeconds(): number {
   const usage = cpuUsage();
   return (usage.user + usage.system) / 1e6;
 }
+
+/**
+ * Parses `RcvbufErrors` of the `Udp:` lines of `/proc/net/snmp`: datagrams the kernel dropped
+ * because a socket's receive buffer was full. Undefined when the text has no such field.
+ *
+ * @example
+ * ```ts
+ * import { parseUdpReceiveErrors } from "./proc_stats.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const snmp = "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors\nUdp: 10 0 3 12 3\n";
+ * assert.equal(parseUdpReceiveErrors(snmp), 3);
+ * ```
+ */
+export function parseUdpReceiveErrors(text: string): number | undefined {
+  const lines = text.split("\n").filter((l) => l.startsWith("Udp:"));
+  if (lines.length < 2) return undefined;
+  const names = lines[0].trim().split(/\s+/);
+  const values = lines[1].trim().split(/\s+/);
+  const i = names.indexOf("RcvbufErrors");
+  if (i < 1 || i >= values.length) return undefined;
+  const value = Number(values[i]);
+  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * Datagrams the whole host has dropped for full UDP receive buffers so far (Linux), or
+ * undefined. The difference over a run shows drops outside the emulated link: a tunnel end or
+ * the relay not reading its socket fast enough (Deno cannot enlarge its UDP buffers beyond
+ * the kernel's default, Go kcptun sets 4 MiB with `--sockbuf`).
+ */
+export function readUdpReceiveErrors(): number | undefined {
+  try {
+    return parseUdpReceiveErrors(Deno.readTextFileSync("/proc/net/snmp"));
+  } catch {
+    return undefined;
+  }
+}

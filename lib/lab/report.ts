@@ -143,6 +143,7 @@ function rowOf(run: LabRun): string[] {
     ceiling === Infinity ? "n/a" : formatPercent(run.goodputBps / ceiling),
     run.rtt === undefined ? "n/a" : `${run.rtt.p50.toFixed(0)} / ${run.rtt.p99.toFixed(0)} ms`,
     run.retransPct === undefined ? "n/a" : formatPercent(run.retransPct / 100),
+    run.hostDrops === undefined ? "n/a" : String(run.hostDrops),
     run.fecRecovered === undefined ? "n/a" : String(run.fecRecovered),
     gb > 0 ? sig3(run.cpu.seconds / gb) : "n/a",
     run.verified ? "ok" : run.error !== undefined ? "FAILED" : "CORRUPT",
@@ -189,12 +190,13 @@ export function formatLabReport(report: LabReport): string {
           "of ceiling",
           "RTT p50 / p99",
           "resent",
+          "host drops",
           "FEC rebuilt",
           "CPU s/GB",
           "data",
         ],
         report.runs.map(rowOf),
-        ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "l"],
+        ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
       ),
     );
   }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Ceiling } from "./ceiling.ts";
 import type { BestVariant, LabRun, Suggestion } from "./types.ts";
 
 /** The tunnel settings of one variant that the rules look at. */
@@ -65,6 +66,12 @@ export function bestVariant(runs: readonly LabRun[]): BestVariant | undefined {
 
 function roundUp(value: number, step: number): number {
   return Math.ceil(value / step) * step;
+}
+
+/** A send window that fills the link without overrunning its queue: BDP + half the queue. */
+function fittingWindow(c: Ceiling): number {
+  const queueSegments = Math.floor(c.queueBytes / c.mtu);
+  return Math.max(WINDOW_STEP, roundUp(c.bdpSegments + queueSegments / 2, 32));
 }
 
 function pct(share: number): string {
@@ -126,7 +133,7 @@ export function suggestSettings(
   if (overrun.length > 0 && small.length === 0) {
     const r = overrun[0];
     const queueSegments = Math.floor(r.ceiling.queueBytes / r.ceiling.mtu);
-    const fits = Math.max(WINDOW_STEP, roundUp(r.ceiling.bdpSegments + queueSegments / 2, 32));
+    const fits = fittingWindow(r.ceiling);
     if (fits < r.ceiling.windowSegments) {
       out.push({
         finding: `The link's queue dropped ${pct(r.link!.queueDrops / r.link!.sent)} of the ` +
@@ -196,17 +203,21 @@ export function suggestSettings(
       const dropShare = x.link !== undefined && x.link.sent > 0
         ? (x.link.queueDrops + x.link.lost) / x.link.sent
         : x.ceiling.loss;
-      if (x.retransPct / 100 > 2 * dropShare + 0.05) {
-        out.push({
-          finding: `${x.direction}: ${pct(x.retransPct / 100)} of segments were resent while ` +
-            `the link dropped ${pct(dropShare)}`,
-          advice: "The extra resends are spurious or caused by drops outside the link: check " +
-            "the host's UDP receive buffer errors (netstat -su); a smaller --sndwnd sends " +
-            "smaller bursts",
-          flags: [],
-        });
-        break;
-      }
+      if (x.retransPct / 100 <= 2 * dropShare + 0.05) continue;
+      const host = x.hostDrops ?? 0;
+      const fits = x.ceiling.bdpSegments > 0 ? fittingWindow(x.ceiling) : 0;
+      out.push({
+        finding: `${x.direction}: ${pct(x.retransPct / 100)} of segments were resent while ` +
+          `the link dropped ${pct(dropShare)}` +
+          (host > 0 ? ` and the host's full UDP receive buffers dropped ${host} datagrams` : ""),
+        advice: host > 0
+          ? "Bursts of a whole window overflow the sockets' receive buffers (Deno cannot " +
+            "enlarge them, --sockbuf is ignored); a smaller send window sends smaller bursts"
+          : "The extra resends are spurious (an RTO below the RTT under load) or caused by " +
+            "drops outside the link (netstat -su); a smaller send window sends smaller bursts",
+        flags: fits > 0 && fits < x.ceiling.windowSegments ? ["--sndwnd", String(fits)] : [],
+      });
+      break;
     }
 
     // 6. a CPU-bound host
@@ -230,9 +241,15 @@ export function suggestSettings(
     }
   }
 
-  // drop what a run already tried
+  // drop repeats and what a run already tried
   const tried = new Set(runs.map((r) => r.variant));
-  return out.filter((s) =>
+  const seen = new Set<string>();
+  return out.filter((s) => {
+    const key = s.flags.join(" ");
+    if (key !== "" && seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  }).filter((s) =>
     s.flags.length === 0 ||
     ![...tried].some((label) =>
       label === s.flags.join(" ") || label.endsWith(" " + s.flags.join(" "))

@@ -80,6 +80,11 @@ export interface LabRun {
   fecRecovered?: number;
   /** The data direction's link counters; undefined when no emulated link was in between. */
   link?: LinkUse;
+  /**
+   * Datagrams the host dropped for full UDP receive buffers during the run (any socket on the
+   * host, Linux only): losses outside the emulated link.
+   */
+  hostDrops?: number;
   /** CPU used during the transfer. */
   cpu: CpuUse;
 }

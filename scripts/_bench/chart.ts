@@ -92,11 +92,13 @@ export function goodputChart(results: readonly BenchResult[]): string {
   for (const r of profiles.values()) {
     const px = x(r.loss * 100);
     const py = y(r.linkBps / 1e6);
+    // labels right of the bar, or left of it near the right edge (the legend is there)
+    const left = px > LEFT + plotW * 0.6;
     out.push(
       `<line x1="${num(px - 10)}" y1="${num(py)}" x2="${num(px + 10)}" y2="${num(py)}" ` +
         `stroke="#888" stroke-width="2"/>`,
-      `<text x="${num(px + 13)}" y="${num(py + 4)}" fill="#666" font-size="10">` +
-        `${escapeXml(r.profile)} link</text>`,
+      `<text x="${num(left ? px - 13 : px + 13)}" y="${num(py + 4)}" fill="#666" ` +
+        `font-size="10"${left ? ' text-anchor="end"' : ""}>${escapeXml(r.profile)} link</text>`,
     );
   }
   // series

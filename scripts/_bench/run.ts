@@ -12,7 +12,7 @@ import { meanLoss } from "../../lib/lab/ceiling.ts";
 import { isPerfectLink } from "../../lib/lab/lab.ts";
 import { type Peer, spawnPeer } from "../../lib/lab/peer.ts";
 import { freeTcpPort, freeUdpPort } from "../../lib/lab/ports.ts";
-import type { ProcStats } from "../../lib/lab/proc_stats.ts";
+import { type ProcStats, readUdpReceiveErrors } from "../../lib/lab/proc_stats.ts";
 import { makeSnmpLogDir, readSnmpCsv } from "../../lib/lab/snmp_csv.ts";
 import {
   closeQuietly,
@@ -79,6 +79,8 @@ export interface BenchResult {
   relay?: ProcUse;
   /** Resent segments / segments sent by the sending end, %, from its SNMP log. */
   retransPct?: number;
+  /** Datagrams the host dropped for full UDP receive buffers during the transfer (Linux). */
+  hostDrops?: number;
 }
 
 /** Time to wait for a peer's final SNMP row (written once a second), ms. */
@@ -182,6 +184,7 @@ export async function runBenchCase(
 
     app = await connectLocal(clientPort, 10000);
     const before = [client.stats(), server.stats(), relay?.stats()];
+    const drops0 = readUdpReceiveErrors();
     const meter: Meter = { received: 0 };
     const stop = new AbortController();
     let failure: string | undefined;
@@ -232,6 +235,7 @@ export async function runBenchCase(
       [sent, got] = await Promise.all([sending, receiving]);
     }
     const after = [client.stats(), server.stats(), relay?.stats()];
+    const drops1 = readUdpReceiveErrors();
     clearInterval(ticker);
     ticker = undefined;
 
@@ -255,6 +259,7 @@ export async function runBenchCase(
     result.client = use(before[0], after[0]);
     result.server = use(before[1], after[1]);
     if (relay !== undefined) result.relay = use(before[2], after[2]);
+    if (drops0 !== undefined && drops1 !== undefined) result.hostDrops = drops1 - drops0;
     if (totals.OutSegs > 0) result.retransPct = (totals.RetransSegs / totals.OutSegs) * 100;
     return result;
   } catch (e) {

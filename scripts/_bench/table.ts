@@ -56,6 +56,7 @@ export function benchTable(results: readonly BenchResult[]): string {
       fixed(cpuPerGb(r), 1),
       fixed(peakRss(r) / 1048576, 0),
       r.retransPct === undefined ? "n/a" : `${fixed(r.retransPct, 1)} %`,
+      r.hostDrops === undefined ? "n/a" : String(r.hostDrops),
       relayShare,
       go ? ratio(r.goodputBps, go.goodputBps) : "",
       go ? ratio(cpuPerGb(r), cpuPerGb(go)) : "",
@@ -75,6 +76,7 @@ export function benchTable(results: readonly BenchResult[]): string {
       "CPU s/GB (c+s)",
       "peak RSS MB (c+s)",
       "resent",
+      "host drops",
       "relay CPU",
       "ours/Go goodput",
       "ours/Go CPU/GB",
@@ -82,7 +84,7 @@ export function benchTable(results: readonly BenchResult[]): string {
       "data",
     ],
     rows,
-    ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
+    ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
   );
 }
 

@@ -24,6 +24,7 @@ function result(over: Partial<BenchResult>): BenchResult {
     server: { cpuSeconds: 2, peakRssBytes: 70 * 1048576 },
     relay: { cpuSeconds: 1.5, peakRssBytes: 50 * 1048576 },
     retransPct: 12.34,
+    hostDrops: 42,
     ...over,
   };
 }
@@ -111,16 +112,17 @@ Deno.test("bench table: ratios on the rows of ours, failures and missing relays"
     linkBps: 0,
     relay: undefined,
     retransPct: undefined,
+    hostDrops: undefined,
     verified: false,
     error: "Stalled | really",
   });
   assert.equal(
     benchTable([ours, go, loop]),
-    "| profile             | direction | impl | goodput Mbit/s | of link | CPU s/GB (c+s) | peak RSS MB (c+s) | resent | relay CPU | ours/Go goodput | ours/Go CPU/GB | ours/Go RSS | data                     |\n" +
-      "|---------------------|-----------|------|---------------:|--------:|---------------:|------------------:|-------:|----------:|----------------:|---------------:|------------:|--------------------------|\n" +
-      "| lossy-50m-40ms-2pct | download  | ours |           40.0 |    80 % |           60.0 |               130 | 12.3 % |      15 % |           2.00× |          1.50× |       6.50× | ok                       |\n" +
-      "| lossy-50m-40ms-2pct | download  | go   |           20.0 |    40 % |           40.0 |                20 | 12.3 % |      15 % |                 |                |             | ok                       |\n" +
-      "| loopback            | download  | ours |           40.0 |     n/a |           60.0 |               130 |    n/a |       n/a |                 |                |             | FAILED: Stalled / really |\n",
+    "| profile             | direction | impl | goodput Mbit/s | of link | CPU s/GB (c+s) | peak RSS MB (c+s) | resent | host drops | relay CPU | ours/Go goodput | ours/Go CPU/GB | ours/Go RSS | data                     |\n" +
+      "|---------------------|-----------|------|---------------:|--------:|---------------:|------------------:|-------:|-----------:|----------:|----------------:|---------------:|------------:|--------------------------|\n" +
+      "| lossy-50m-40ms-2pct | download  | ours |           40.0 |    80 % |           60.0 |               130 | 12.3 % |         42 |      15 % |           2.00× |          1.50× |       6.50× | ok                       |\n" +
+      "| lossy-50m-40ms-2pct | download  | go   |           20.0 |    40 % |           40.0 |                20 | 12.3 % |         42 |      15 % |                 |                |             | ok                       |\n" +
+      "| loopback            | download  | ours |           40.0 |     n/a |           60.0 |               130 |    n/a |        n/a |       n/a |                 |                |             | FAILED: Stalled / really |\n",
   );
 });
 

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import {
   parseProcStatCpu,
   parseProcStatusPeakRss,
+  parseUdpReceiveErrors,
   readProcStats,
+  readUdpReceiveErrors,
   selfCpuSeconds,
 } from "../../lib/lab/proc_stats.ts";
 import { Prng } from "../../lib/link/prng.ts";
@@ -50,4 +52,22 @@ Deno.test("proc stats: this process and a gone one", () => {
   for (let i = 0; i < 2e6; i++) x += Math.sqrt(i);
   assert.ok(x > 0);
   assert.ok(selfCpuSeconds() > a);
+});
+
+Deno.test("proc stats: UDP receive buffer errors from /proc/net/snmp", () => {
+  const text = "Ip: Forwarding DefaultTTL\nIp: 2 64\n" +
+    "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n" +
+    "Udp: 11476936 135 1799191 13276324 1799190 0\n" +
+    "UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors\nUdpLite: 0 0 0 0 7\n";
+  assert.equal(parseUdpReceiveErrors(text), 1799190);
+  assert.equal(parseUdpReceiveErrors("Udp: InDatagrams\nUdp: 5\n"), undefined);
+  assert.equal(parseUdpReceiveErrors("Udp: RcvbufErrors\n"), undefined);
+  assert.equal(parseUdpReceiveErrors("Udp: x RcvbufErrors\nUdp: 1 -3\n"), undefined);
+  assert.equal(parseUdpReceiveErrors(""), undefined);
+  for (let n = 0; n < text.length; n++) {
+    const v = parseUdpReceiveErrors(text.slice(0, n));
+    assert.ok(v === undefined || Number.isSafeInteger(v));
+  }
+  const live = readUdpReceiveErrors();
+  if (Deno.build.os === "linux") assert.ok(live !== undefined && live >= 0);
 });

@@ -21,7 +21,7 @@ function sampleReport(): LabReport {
     seed: 1,
     seconds: 4,
     runs: [
-      run({ rtt: { p50: 52, p99: 71.4, samples: 40 } }),
+      run({ rtt: { p50: 52, p99: 71.4, samples: 40 }, hostDrops: 17 }),
       run({
         impl: "go",
         goodputBps: 16e6,
@@ -63,12 +63,12 @@ Deno.test("report: the whole text of a report with ours, go, a failure, two vari
   const expected = [
     "Link lossy-50m-40ms-2pct: 50.0 Mbit/s, 20 ms one way, 2.0 % loss, each way. Seed 1, 4 s per run.",
     "",
-    "| settings     | impl | direction |     goodput |              ceiling | of ceiling | RTT p50 / p99 | resent | FEC rebuilt | CPU s/GB | data   |",
-    "|--------------|------|-----------|------------:|---------------------:|-----------:|--------------:|-------:|------------:|---------:|--------|",
-    "| defaults     | ours | download  | 20.0 Mbit/s |   37.0 Mbit/s (link) |       54 % |    52 / 71 ms |  1.0 % |         150 |      100 | ok     |",
-    "| defaults     | go   | download  | 16.0 Mbit/s |   37.0 Mbit/s (link) |       43 % |           n/a |   24 % |        2021 |      150 | ok     |",
-    "| defaults     | ours | upload    | 13.9 Mbit/s | 33.2 Mbit/s (window) |       42 % |           n/a |  1.0 % |         150 |      100 | FAILED |",
-    "| --mode fast3 | ours | download  | 30.0 Mbit/s |   37.0 Mbit/s (link) |       81 % |           n/a |  1.0 % |         150 |      100 | ok     |",
+    "| settings     | impl | direction |     goodput |              ceiling | of ceiling | RTT p50 / p99 | resent | host drops | FEC rebuilt | CPU s/GB | data   |",
+    "|--------------|------|-----------|------------:|---------------------:|-----------:|--------------:|-------:|-----------:|------------:|---------:|--------|",
+    "| defaults     | ours | download  | 20.0 Mbit/s |   37.0 Mbit/s (link) |       54 % |    52 / 71 ms |  1.0 % |         17 |         150 |      100 | ok     |",
+    "| defaults     | go   | download  | 16.0 Mbit/s |   37.0 Mbit/s (link) |       43 % |           n/a |   24 % |        n/a |        2021 |      150 | ok     |",
+    "| defaults     | ours | upload    | 13.9 Mbit/s | 33.2 Mbit/s (window) |       42 % |           n/a |  1.0 % |        n/a |         150 |      100 | FAILED |",
+    "| --mode fast3 | ours | download  | 30.0 Mbit/s |   37.0 Mbit/s (link) |       81 % |           n/a |  1.0 % |        n/a |         150 |      100 | ok     |",
     "",
     "Ceilings:",
     "  defaults, download: link 50.0 Mbit/s × 74 % for data (mss 1298 of 1350 B, FEC on, 2.0 % loss) = 37.0 Mbit/s; window 512 × 1298 B / 40 ms RTT = 133 Mbit/s → limited by the link",

@@ -118,18 +118,34 @@ Deno.test("suggest: slow recovery on a lossy link suggests --mode fast3 unless a
   ]);
 });
 
-Deno.test("suggest: resends far above the link's drops are pointed out (no flags)", () => {
+Deno.test("suggest: resends far above the link's drops get a window that fits the link", () => {
   const s = suggestSettings([run({ goodputBps: 30e6, retransPct: 32 })], settings());
-  assert.deepEqual(flagsOf(s), ["--ds 10 --ps 1", ""]);
+  assert.deepEqual(flagsOf(s), ["--ds 10 --ps 1", "--sndwnd 288"]);
   assert.equal(
     s[1].finding,
     "download: 32 % of segments were resent while the link dropped 2.0 %",
   );
+  assert.match(s[1].advice, /^The extra resends are spurious/);
+  const host = suggestSettings(
+    [run({ goodputBps: 30e6, retransPct: 32, hostDrops: 4321 })],
+    settings(),
+  );
+  assert.equal(
+    host[1].finding,
+    "download: 32 % of segments were resent while the link dropped 2.0 % and the host's full " +
+      "UDP receive buffers dropped 4321 datagrams",
+  );
+  assert.match(host[1].advice, /^Bursts of a whole window overflow the sockets' receive buffers/);
   // within 2 × drops + 5 points: fine
   assert.deepEqual(
     flagsOf(suggestSettings([run({ goodputBps: 30e6, retransPct: 8 })], settings())),
     ["--ds 10 --ps 1"],
   );
+  // the same flags from two findings are suggested once
+  const both = suggestSettings([
+    run({ goodputBps: 30e6, retransPct: 32, link: { sent: 10_000, lost: 200, queueDrops: 500 } }),
+  ], settings());
+  assert.deepEqual(flagsOf(both), ["--sndwnd 288", "--ds 10 --ps 1"]);
 });
 
 Deno.test("suggest: a CPU-bound run suggests --nocomp unless it is already set", () => {
