@@ -116,12 +116,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const kcptun = impls.includes("go") ? await versionOf("kcptun-client", ["-v"]) : "not run";
+  let load = "unknown";
+  try {
+    load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    // not Linux
+  }
   const header = [
     `# kcptun-ts vs Go kcptun — ${started.toISOString()}`,
     "",
     `Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), Go peer: ${kcptun} (Debian kcptun ` +
     `20210922), ${navigator.hardwareConcurrency} CPUs. Default flags on both sides (ours smux ` +
-    `v2, Go smux v1), ${args.seconds} s of random data per run, link seed ${args.seed}.`,
+    `v2, Go smux v1), ${args.seconds} s of random data per run, link seed ${args.seed}. ` +
+    `Load average at the end: ${load} (other work on the host skews the figures).`,
     "Client, server and relay are separate processes; the traffic (and its sha-256) runs in " +
     "the bench process. CPU s/GB = client + server CPU during the transfer per GB delivered; " +
     "peak RSS = VmHWM of client + server; resent = RetransSegs / OutSegs of the sending end " +

@@ -222,7 +222,9 @@ export function formatLabReport(report: LabReport): string {
         : "."),
   );
   out.push(
-    "RTT is KCP's smoothed RTT on the sending end (n/a where the tunnel does not expose it).",
+    "RTT is KCP's smoothed RTT on the sending end (n/a where the tunnel does not expose it). " +
+      "Host drops are datagrams the kernel dropped from full UDP receive buffers during the " +
+      "run: losses outside the emulated link.",
   );
   out.push("");
 

@@ -78,7 +78,7 @@ Deno.test("report: the whole text of a report with ours, go, a failure, two vari
     "ours upload (defaults) failed: Stalled: nothing delivered for 20 s",
     "",
     "CPU s/GB counts every process of the run, per GB delivered: for ours the lab process (both tunnel ends, the emulated link, the traffic and its hashing, in one thread); for go kcptun-client + kcptun-server + the lab process (link, traffic).",
-    "RTT is KCP's smoothed RTT on the sending end (n/a where the tunnel does not expose it).",
+    "RTT is KCP's smoothed RTT on the sending end (n/a where the tunnel does not expose it). Host drops are datagrams the kernel dropped from full UDP receive buffers during the run: losses outside the emulated link.",
     "",
     "Ours / Go:",
     "  download (defaults): goodput 1.25×, CPU per GB 0.67×",
