@@ -16,7 +16,7 @@ import {
 
 /** The profile the lab uses when none is given: lossy, so the lab shows what kcptun is for. */
 export const DEFAULT_LAB_PROFILE = "lossy-50m-40ms-2pct";
-/** @default of {@linkcode LabArgs.seconds} when neither `--seconds` nor `--bytes` is given. */
+/** Seconds per run when neither `--seconds` nor `--bytes` is given. */
 export const DEFAULT_LAB_SECONDS = 10;
 /** Longest run `--seconds` accepts. */
 export const MAX_LAB_SECONDS = 3600;

@@ -57,6 +57,7 @@ export interface SideResult {
 
 /** Live count of bytes the receiving end has read, for progress. */
 export interface Meter {
+  /** Bytes read so far. */
   received: number;
 }
 

@@ -17,7 +17,7 @@ export const BENCH_PROFILES: readonly string[] = [
   "bursty-20m-80ms-10pct",
 ];
 
-/** @default seconds of sending per run. */
+/** Seconds of sending per run by default. */
 export const DEFAULT_BENCH_SECONDS = 12;
 /** Seconds of sending per run with `--quick`. */
 export const QUICK_BENCH_SECONDS = 4;
