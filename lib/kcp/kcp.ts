@@ -280,6 +280,17 @@ export class Kcp {
   private congWnd = 0;
   private incr = 0;
   private probe = 0;
+  /** Pacing: bytes per second for new PUSH segments, 0 = unpaced (kcp-go). */
+  private paceRate = 0;
+  /** Pacing budget in bytes (may go negative after retransmissions). */
+  private paceTokens = 0;
+  private paceLast = 0;
+  /** True when the last flush left queued data because the pacing budget ran out. */
+  private paceBlocked = false;
+  /** Cumulative bytes of PUSH data acknowledged by the peer (for delivery-rate estimates). */
+  private deliveredBytes = 0;
+  /** The most recent RTT sample, ms (0 before the first). */
+  private lastRtt = 0;
   private tsProbe = 0;
   private probeWait = 0;
   private interval = INTERVAL;
@@ -352,6 +363,38 @@ export class Kcp {
     return this.rxSrtt;
   }
   /** Congestion window in segments (only limits sending when nc = 0). */
+  /**
+   * Pacing rate for new data in bytes per second; 0 (the default) sends as kcp-go does, the
+   * whole window at once. Paced sending spreads new segments over time so a bottleneck queue
+   * is not overrun by window-sized bursts; the wire format is unchanged.
+   */
+  get pacingRate(): number {
+    return this.paceRate;
+  }
+
+  set pacingRate(bytesPerSecond: number) {
+    if (!(bytesPerSecond >= 0) || !Number.isFinite(bytesPerSecond)) {
+      throw new RangeError(`Pacing rate must be a finite number ≥ 0, got ${bytesPerSecond}`);
+    }
+    if (this.paceRate === 0 && bytesPerSecond > 0) this.paceTokens = this.paceBurst(bytesPerSecond);
+    this.paceRate = bytesPerSecond;
+  }
+
+  /** Bytes of PUSH data the peer has acknowledged so far (monotonic; for rate estimates). */
+  get delivered(): number {
+    return this.deliveredBytes;
+  }
+
+  /** The latest RTT sample in ms (0 before the first ACK). */
+  get latestRtt(): number {
+    return this.lastRtt;
+  }
+
+  /** Segments sent and not yet acknowledged (snd_nxt − snd_una). */
+  get inflight(): number {
+    return (this.sndNxt - this.sndUna) >>> 0;
+  }
+
   get cwnd(): number {
     return this.congWnd;
   }
@@ -759,7 +802,13 @@ export class Kcp {
     let newSegs = 0;
     const sndBuf = this.sndBuf;
     const sndQueue = this.sndQueue;
+    const pacing = this.paceRate > 0;
+    if (pacing) this.refillPace(current);
     while (sndQueue.size > 0 && ((this.sndNxt - (this.sndUna + cwnd)) | 0) < 0) {
+      if (pacing) {
+        if (this.paceTokens <= 0) break;
+        this.paceTokens -= sndQueue.first().len + KCP_OVERHEAD;
+      }
       const seg = sndQueue.shift();
       seg.sn = this.sndNxt;
       sndBuf.push(seg);
@@ -831,6 +880,13 @@ export class Kcp {
     }
     if (fullScan) this.fastackPending = anyFastack;
     if (ptr > reserved) this.emit(ptr);
+    if (pacing) {
+      // retransmissions are never held back, but they spend the budget of new data
+      this.paceTokens -= (lost + fast + early) * this.segSize;
+      this.paceBlocked = sndQueue.size > 0 && ((this.sndNxt - (this.sndUna + cwnd)) | 0) < 0;
+    } else {
+      this.paceBlocked = false;
+    }
 
     this.hasResend = nearest !== 0x7fffffff;
     this.tsResend = (current + nearest) >>> 0;
@@ -885,6 +941,9 @@ export class Kcp {
       this.tsFlush = (this.tsFlush + this.interval) >>> 0;
       if (((current - this.tsFlush) | 0) >= 0) this.tsFlush = (current + this.interval) >>> 0;
       this.flush(now);
+    } else if (this.paceBlocked && ((current - this.paceDue()) | 0) >= 0) {
+      // paced data waiting: send the next slice without waiting for the interval tick
+      this.flush(now);
     } else if (this.hasResend && ((current - this.tsResend) | 0) >= 0) {
       // Deviation from ikcp (whose update waits for the tick): kcp-go's session schedules its
       // next flush at the nearest RTO, so a due retransmission is not delayed to the tick.
@@ -917,6 +976,11 @@ export class Kcp {
         if (r <= 0) return current;
         if (r < minimal) minimal = r;
       }
+    }
+    if (this.paceBlocked) {
+      const p = (this.paceDue() - current) | 0;
+      if (p <= 0) return current;
+      if (p < minimal) minimal = p;
     }
     if (minimal > this.interval) minimal = this.interval;
     return (current + minimal) >>> 0;
@@ -952,8 +1016,32 @@ export class Kcp {
     putU32(buf, ptr + KCP_OFF_LEN, len, le);
   }
 
+  /** Pacing burst allowance: 2 segments or 4 ms at the rate, whichever is more. */
+  private paceBurst(rate: number): number {
+    const seg = this.segSize + KCP_OVERHEAD;
+    const b = Math.floor(rate * 0.004);
+    return b > 2 * seg ? b : 2 * seg;
+  }
+
+  /** Adds the budget earned since the last refill, up to the burst allowance. */
+  private refillPace(current: number): void {
+    const dt = (current - this.paceLast) | 0;
+    this.paceLast = current;
+    if (dt <= 0) return;
+    const cap = this.paceBurst(this.paceRate);
+    const t = this.paceTokens + this.paceRate * dt / 1000;
+    this.paceTokens = t > cap ? cap : t;
+  }
+
+  /** When (uint32 ms, at least 1 ms after the last refill) the budget allows the next segment. */
+  private paceDue(): number {
+    const wait = Math.ceil((1 - this.paceTokens) * 1000 / this.paceRate);
+    return (this.paceLast + (wait > 1 ? wait : 1)) >>> 0;
+  }
+
   /** RTT estimator (RFC 6298 with kcp-go's reduced weight for samples below the range). */
   private updateAck(rtt: number): void {
+    this.lastRtt = rtt > 0 ? rtt : 1;
     if (this.rxSrtt === 0) {
       this.rxSrtt = rtt;
       this.rxRttvar = rtt >> 1;
@@ -998,7 +1086,9 @@ export class Kcp {
     const sndBuf = this.sndBuf;
     let count = 0;
     while (sndBuf.size > 0 && ((una - sndBuf.first().sn) | 0) > 0) {
-      this.pool.release(sndBuf.shift());
+      const seg = sndBuf.shift();
+      if (!seg.acked) this.deliveredBytes += seg.len;
+      this.pool.release(seg);
       count++;
     }
     return count;
@@ -1008,7 +1098,11 @@ export class Kcp {
   private parseAck(sn: number): void {
     const idx = (sn - this.sndUna) | 0;
     if (idx < 0 || ((sn - this.sndNxt) | 0) >= 0) return;
-    this.sndBuf.at(idx).acked = true;
+    const seg = this.sndBuf.at(idx);
+    if (!seg.acked) {
+      seg.acked = true;
+      this.deliveredBytes += seg.len;
+    }
   }
 
   /** Count an ACK for `sn` against earlier segments sent no later than `ts`; true if one reached `resend`. */

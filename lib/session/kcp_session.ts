@@ -21,6 +21,7 @@ import {
   fecType,
 } from "../fec/fec.ts";
 import { createSnmp, type Snmp } from "./snmp.ts";
+import { RateController } from "./rate_control.ts";
 
 /** kcp-go's hard datagram limit: every receive buffer is 1500 bytes. */
 export const MTU_LIMIT = 1500;
@@ -56,7 +57,16 @@ export interface KcpSessionOptions {
   fecSkipParityAfterGapMs?: number;
   /** Counters to add to (shared by the sessions of one process). @default a private set */
   snmp?: Snmp;
+  /**
+   * Pace new data at the measured delivery rate and size the send window from the
+   * bandwidth-delay product (see `RateController`); `sndwnd` is then only the starting cap's
+   * ceiling when smaller than the estimate. Invisible on the wire. @default false (kcp-go)
+   */
+  rateControl?: boolean;
 }
+
+/** Largest send window rate control will open, in segments. */
+const RATE_WINDOW_MAX = 8192;
 
 /** Receives each sealed datagram; `buf` is reused once the call returns. */
 export type DatagramSink = (buf: Uint8Array, length: number) => void;
@@ -86,6 +96,8 @@ export class KcpSession {
   readonly #sink: DatagramSink;
   readonly #encoder: FecEncoder | undefined;
   readonly #decoder: FecDecoder;
+  readonly #rate: RateController | undefined;
+  #window = 0;
   #now: number;
   // kcp stats already added to snmp
   #seen = {
@@ -131,6 +143,27 @@ export class KcpSession {
     this.kcp.setWindowSize(options.sndwnd ?? 128, options.rcvwnd ?? 512);
     this.kcp.streamMode = true;
     this.kcp.ackNoDelay = options.ackNoDelay ?? false;
+    if (options.rateControl) {
+      this.#rate = new RateController(this.kcp.mss + KCP_OVERHEAD);
+      this.#applyRate(now);
+    }
+  }
+
+  /** The rate controller, when `rateControl` is on. */
+  get rateController(): RateController | undefined {
+    return this.#rate;
+  }
+
+  #applyRate(now: number): void {
+    const rc = this.#rate!;
+    const kcp = this.kcp;
+    rc.update(now, { delivered: kcp.delivered, rtt: kcp.latestRtt, inflight: kcp.inflight });
+    kcp.pacingRate = rc.pacingRate();
+    const w = Math.min(RATE_WINDOW_MAX, rc.window());
+    if (w !== this.#window) {
+      this.#window = w;
+      kcp.setWindowSize(w, 0);
+    }
   }
 
   /** KCP conversation id. */
@@ -182,6 +215,11 @@ export class KcpSession {
    * Used by a server that decrypted the datagram to route it. Never throws.
    */
   inputPayload(buf: Uint8Array, offset: number, length: number, now: number): void {
+    this.#inputPayload(buf, offset, length, now);
+    if (this.#rate !== undefined) this.#applyRate(now);
+  }
+
+  #inputPayload(buf: Uint8Array, offset: number, length: number, now: number): void {
     this.#now = now;
     const snmp = this.snmp;
     snmp.InPkts++;
@@ -255,6 +293,7 @@ export class KcpSession {
    */
   update(now: number): number {
     this.#now = now;
+    if (this.#rate !== undefined) this.#applyRate(now);
     this.kcp.update(now);
     this.#collect();
     return this.nextDeadline(now);

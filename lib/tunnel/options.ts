@@ -40,6 +40,7 @@ export function connectionOptions(
     resend: config.resend,
     nc: config.nc,
     ackNoDelay: config.acknodelay,
+    rateControl: true,
     compress: init.compress,
     smux: {
       version: init.smuxVersion,

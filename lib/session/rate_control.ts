@@ -1,0 +1,143 @@
+/**
+ * Sender-side rate control for a KCP session (pure; time passed in): a delivery-rate estimator
+ * in the spirit of BBR that paces new data at the measured bottleneck rate and sizes the send
+ * window from the bandwidth-delay product.
+ *
+ * Why: kcp-go with kcptun's presets (nc = 1) sends a whole window at once. Into a rate-limited
+ * bottleneck with a bounded queue that burst is tail-dropped, the drops look like loss, and the
+ * retransmissions feed the next burst. Pacing at the delivery rate keeps the queue short, so
+ * only the link's own loss remains (and FEC repairs most of it). Nothing of this is visible on
+ * the wire beyond packet timing, so Go peers are unaffected.
+ *
+ * States: `startup` (pacing gain 2.89 until the delivery rate stops growing by 25 % for three
+ * rounds), `drain` (one round at 1/2.89), then `probe` (gains cycling 1.25, 0.75, 1 × 6 per
+ * round). Before the first rate sample nothing is paced and the window is capped at
+ * {@link INITIAL_WINDOW} segments, like TCP's initial window.
+ *
+ * @module
+ */
+
+/** Segments allowed in flight before the first delivery-rate sample. */
+export const INITIAL_WINDOW = 32;
+/** Window floor in segments, whatever the estimate. */
+export const MIN_WINDOW = 16;
+const STARTUP_GAIN = 2.885;
+const PROBE_GAINS = [1.25, 0.75, 1, 1, 1, 1, 1, 1];
+const BW_FILTER_ROUNDS = 10;
+const MIN_RTT_WINDOW_MS = 10_000;
+const MIN_ROUND_MS = 5;
+
+/** The controller's view of its KCP sender, read once per call. */
+export interface RateSample {
+  /** Cumulative bytes the peer acknowledged. */
+  delivered: number;
+  /** Latest RTT sample in ms (0 = none yet). */
+  rtt: number;
+  /** Segments in flight. */
+  inflight: number;
+}
+
+/** Paces and sizes the send window from measured delivery rate and RTT. */
+export class RateController {
+  readonly #segment: number;
+  readonly #samples: number[] = [];
+  #state: "startup" | "drain" | "probe" = "startup";
+  #roundStart = -1;
+  #roundDelivered = 0;
+  #btlBw = 0;
+  #fullBw = 0;
+  #fullBwRounds = 0;
+  #minRtt = 0;
+  #minRttAt = 0;
+  #cycle = 0;
+
+  /** `segmentBytes` is KCP's mss plus its 24-byte header. */
+  constructor(segmentBytes: number) {
+    if (!(segmentBytes > 0)) throw new RangeError(`Segment size must be > 0, got ${segmentBytes}`);
+    this.#segment = segmentBytes;
+  }
+
+  /** Current state (for tests and the lab). */
+  get state(): string {
+    return this.#state;
+  }
+
+  /** Estimated bottleneck rate in bytes/s (0 before the first sample). */
+  get bottleneckRate(): number {
+    return this.#btlBw;
+  }
+
+  /** Minimum RTT seen in the last 10 s, ms (0 before the first sample). */
+  get minRtt(): number {
+    return this.#minRtt;
+  }
+
+  /** Updates the estimates; call after every input and timer tick. */
+  update(now: number, s: RateSample): void {
+    if (
+      s.rtt > 0 &&
+      (this.#minRtt === 0 || s.rtt <= this.#minRtt || now - this.#minRttAt > MIN_RTT_WINDOW_MS)
+    ) {
+      this.#minRtt = s.rtt;
+      this.#minRttAt = now;
+    }
+    if (this.#roundStart < 0) {
+      this.#roundStart = now;
+      this.#roundDelivered = s.delivered;
+      return;
+    }
+    const elapsed = now - this.#roundStart;
+    const roundMs = Math.max(this.#minRtt, MIN_ROUND_MS);
+    if (elapsed < roundMs || this.#minRtt === 0) return;
+    const bytes = s.delivered - this.#roundDelivered;
+    this.#roundStart = now;
+    this.#roundDelivered = s.delivered;
+    // an idle round (nothing in flight, nothing delivered) says nothing about the link
+    if (bytes <= 0 && s.inflight === 0) return;
+    this.#samples.push(bytes * 1000 / elapsed);
+    if (this.#samples.length > BW_FILTER_ROUNDS) this.#samples.shift();
+    let max = 0;
+    for (const r of this.#samples) if (r > max) max = r;
+    this.#btlBw = max;
+    this.#advance();
+  }
+
+  #advance(): void {
+    switch (this.#state) {
+      case "startup":
+        if (this.#btlBw >= this.#fullBw * 1.25) {
+          this.#fullBw = this.#btlBw;
+          this.#fullBwRounds = 0;
+        } else if (++this.#fullBwRounds >= 3) {
+          this.#state = "drain";
+        }
+        break;
+      case "drain":
+        this.#state = "probe";
+        this.#cycle = 0;
+        break;
+      case "probe":
+        this.#cycle = (this.#cycle + 1) % PROBE_GAINS.length;
+        break;
+    }
+  }
+
+  /** Pacing rate for new data in bytes/s; 0 = unpaced (no estimate yet). */
+  pacingRate(): number {
+    if (this.#btlBw === 0) return 0;
+    const gain = this.#state === "startup"
+      ? STARTUP_GAIN
+      : this.#state === "drain"
+      ? 1 / STARTUP_GAIN
+      : PROBE_GAINS[this.#cycle];
+    return this.#btlBw * gain;
+  }
+
+  /** Send window in segments: twice the bandwidth-delay product (at least {@link MIN_WINDOW}). */
+  window(): number {
+    if (this.#btlBw === 0 || this.#minRtt === 0) return INITIAL_WINDOW;
+    const gain = this.#state === "startup" ? STARTUP_GAIN : 2;
+    const bdp = this.#btlBw * this.#minRtt / 1000 / this.#segment;
+    return Math.max(MIN_WINDOW, Math.ceil(gain * bdp));
+  }
+}
