@@ -22,6 +22,7 @@ import {
 } from "../fec/fec.ts";
 import { createSnmp, type Snmp } from "./snmp.ts";
 import { RateController } from "./rate_control.ts";
+import { FecTuner } from "./fec_tuner.ts";
 
 /** kcp-go's hard datagram limit: every receive buffer is 1500 bytes. */
 export const MTU_LIMIT = 1500;
@@ -63,6 +64,11 @@ export interface KcpSessionOptions {
    * ceiling when smaller than the estimate. Invisible on the wire. @default false (kcp-go)
    */
   rateControl?: boolean;
+  /**
+   * Turn our FEC off while the link is measurably clean and back on when it is not (see
+   * `FecTuner`); only with FEC configured. @default false (kcp-go: fixed FEC)
+   */
+  adaptiveFec?: boolean;
 }
 
 /** Largest send window rate control will open, in segments. */
@@ -94,7 +100,20 @@ export class KcpSession {
   /** Counters this session adds to. */
   readonly snmp: Snmp;
   readonly #sink: DatagramSink;
-  readonly #encoder: FecEncoder | undefined;
+  #encoder: FecEncoder | undefined;
+  /** Builds the configured encoder starting at a seqid (FEC configured), else undefined. */
+  readonly #makeEncoder: ((initialSeqid: number) => FecEncoder) | undefined;
+  readonly #tuner: FecTuner | undefined;
+  /** ds + ps of the configured FEC. */
+  readonly #fecShards: number;
+  /** seqid after the last one sent, kept while FEC is off so seqids never repeat. */
+  #nextSeqid = 0;
+  #rxFecCount = 0;
+  #rxFecSpan = 0;
+  #rxLastSeqid = -1;
+  /** KCP's output buffer seen from the FEC header on, for packets sent without FEC. */
+  #shifted: Uint8Array | undefined;
+  #shiftedOf: Uint8Array | undefined;
   readonly #decoder: FecDecoder;
   readonly #rate: RateController | undefined;
   #window = 0;
@@ -120,12 +139,18 @@ export class KcpSession {
     const ps = options.parityShards ?? 3;
     const mtu = Math.min(options.mtu ?? 1350, MTU_LIMIT);
     const fecOn = ds > 0 && ps > 0 && ds + ps <= 256;
+    this.#fecShards = ds + ps;
     const headroom = this.crypt.headerSize;
     const tailroom = this.crypt.trailerSize;
     if (fecOn) {
-      this.#encoder = new FecEncoder(ds, ps, headroom, tailroom, mtu, {
-        skipParityAfterGapMs: options.fecSkipParityAfterGapMs ?? 0,
-      });
+      const skip = options.fecSkipParityAfterGapMs ?? 0;
+      this.#makeEncoder = (initialSeqid) =>
+        new FecEncoder(ds, ps, headroom, tailroom, mtu, {
+          skipParityAfterGapMs: skip,
+          initialSeqid,
+        });
+      this.#encoder = this.#makeEncoder(0);
+      if (options.adaptiveFec) this.#tuner = new FecTuner();
     }
     this.#decoder = fecOn ? new FecDecoder(ds, ps, MTU_LIMIT) : new FecDecoder(0, 0, MTU_LIMIT);
     const reserved = headroom + (fecOn ? FEC_HEADER_SIZE_PLUS2 : 0);
@@ -154,6 +179,45 @@ export class KcpSession {
     return this.#rate;
   }
 
+  /** Whether our FEC encoder is running (it may be off with `adaptiveFec`). */
+  get fecSending(): boolean {
+    return this.#encoder !== undefined;
+  }
+
+  #countSeqid(buf: Uint8Array, offset: number): void {
+    const seqid = (buf[offset] | buf[offset + 1] << 8 | buf[offset + 2] << 16 |
+      buf[offset + 3] << 24) >>> 0;
+    this.#rxFecCount++;
+    if (this.#rxLastSeqid >= 0) {
+      const step = (seqid - this.#rxLastSeqid) | 0;
+      if (step <= 0) return; // late or duplicate: counted, span unchanged
+      // a huge jump is a sender restart or wrap, not loss
+      if (step < 65536) this.#rxFecSpan += step;
+    } else {
+      this.#rxFecSpan++;
+    }
+    this.#rxLastSeqid = seqid;
+  }
+
+  #tuneFec(now: number): void {
+    const changed = this.#tuner!.update(now, {
+      fecReceived: this.#rxFecCount,
+      fecSpan: this.#rxFecSpan,
+      retransmitted: this.kcp.stats.retransSegs,
+      deliveredSegments: Math.floor(this.kcp.delivered / this.kcp.mss),
+    });
+    if (!changed) return;
+    if (this.#tuner!.enabled) {
+      const n = this.#fecShards;
+      const paws = Math.floor(0xffffffff / n) * n;
+      const start = Math.ceil(this.#nextSeqid / n) * n;
+      this.#encoder = this.#makeEncoder!(start < paws ? start : 0);
+    } else {
+      this.#nextSeqid = this.#encoder!.nextSeqid;
+      this.#encoder = undefined;
+    }
+  }
+
   #applyRate(now: number): void {
     const rc = this.#rate!;
     const kcp = this.kcp;
@@ -180,7 +244,16 @@ export class KcpSession {
     const hs = this.crypt.headerSize;
     const enc = this.#encoder;
     if (enc === undefined) {
-      this.#seal(buf, size - hs);
+      if (this.#makeEncoder === undefined) {
+        this.#seal(buf, size - hs);
+        return;
+      }
+      // FEC switched off: KCP still leaves room for its header; send from just after it
+      if (this.#shiftedOf !== buf) {
+        this.#shiftedOf = buf;
+        this.#shifted = buf.subarray(FEC_HEADER_SIZE_PLUS2);
+      }
+      this.#seal(this.#shifted!, size - hs - FEC_HEADER_SIZE_PLUS2);
       return;
     }
     const parity = enc.encode(buf, size - hs - FEC_HEADER_SIZE_PLUS2, this.#now);
@@ -230,6 +303,7 @@ export class KcpSession {
         return;
       }
       if (type === FEC_TYPE_PARITY) snmp.FECParityShards++;
+      if (this.#tuner !== undefined) this.#countSeqid(buf, offset);
       const dec = this.#decoder;
       const errs = dec.stats.errors;
       const packet = buf.subarray(offset, offset + length);
@@ -294,6 +368,7 @@ export class KcpSession {
   update(now: number): number {
     this.#now = now;
     if (this.#rate !== undefined) this.#applyRate(now);
+    if (this.#tuner !== undefined) this.#tuneFec(now);
     this.kcp.update(now);
     this.#collect();
     return this.nextDeadline(now);

@@ -41,6 +41,7 @@ export function connectionOptions(
     nc: config.nc,
     ackNoDelay: config.acknodelay,
     rateControl: true,
+    adaptiveFec: true,
     compress: init.compress,
     smux: {
       version: init.smuxVersion,
