@@ -384,7 +384,10 @@ async function runOne(
         direction,
         elapsedMs: now - t0,
         bytes: meter.received,
-        bps: now > lastProgress
+        // live: over the last interval; at the end: over the whole run
+        bps: done
+          ? (now > t0 ? (meter.received * 8000) / (now - t0) : 0)
+          : now > lastProgress
           ? ((meter.received - progressBytes) * 8000) / (now - lastProgress)
           : 0,
         ceilingBps: ceiling.ceilingBps,

@@ -105,7 +105,7 @@ export interface LabProgress {
   elapsedMs: number;
   /** Bytes delivered so far. */
   bytes: number;
-  /** Goodput over the last progress interval, bit/s. */
+  /** Goodput over the last progress interval (on the last event: over the whole run), bit/s. */
   bps: number;
   /** This direction's ceiling, bit/s. */
   ceilingBps: number;

@@ -77,32 +77,11 @@ Deno.test("lab args: --up and --down override --profile per direction", () => {
 });
 
 Deno.test("lab args: kcptun flags go to both ends, client-only ones to the client", () => {
-  const a = parse([
-    "--conn",
-    "2",
-    "--nocomp",
-    "--mode",
-    "fast3",
-    "--ds=0",
-    "--ps",
-    "0",
-    "--dscp",
-    "46",
-  ]);
+  const flags = "--conn 2 --nocomp --mode fast3 --ds=0 --ps 0 --dscp 46";
+  const a = parse(flags.split(" "));
   assert.deepEqual(a.variants, [{
-    label: "--conn 2 --nocomp --mode fast3 --ds=0 --ps 0 --dscp 46",
-    clientArgs: [
-      "--conn",
-      "2",
-      "--nocomp",
-      "--mode",
-      "fast3",
-      "--ds=0",
-      "--ps",
-      "0",
-      "--dscp",
-      "46",
-    ],
+    label: flags,
+    clientArgs: flags.split(" "),
     serverArgs: ["--nocomp", "--mode", "fast3", "--ds=0", "--ps", "0", "--dscp", "46"],
   }]);
   // a warning from both ends is reported once

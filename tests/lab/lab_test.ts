@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { isPerfectLink, runLab } from "../../lib/lab/lab.ts";
 import { parseLabArgs } from "../../lib/lab/args.ts";
 import { makePattern } from "../../lib/lab/traffic.ts";
 import { hasCommand } from "../../lib/lab/peer.ts";
 import { LINK_PROFILES } from "../../lib/link/link.ts";
 import type { LabProgress, LabRun } from "../../lib/lab/types.ts";
+import { sha256 } from "../_helpers/bytes.ts";
 
 const SIZE = 300_000;
-const EXPECTED_SHA = createHash("sha256").update(makePattern(1).subarray(0, SIZE)).digest("hex");
+const EXPECTED_SHA = sha256(makePattern(1).subarray(0, SIZE));
 const HAS_GO = await hasCommand("kcptun-client") && await hasCommand("kcptun-server");
 if (!HAS_GO) {
   console.log("Go kcptun (kcptun-client, kcptun-server) is not installed: --compare tests skipped");
@@ -68,6 +68,7 @@ Deno.test("lab: ours over the perfect loopback link, 300 kB each way, delivered 
   assert.equal(report.runs[1].ceiling.windowSegments, 128);
   const done = events.filter((e) => e.done);
   assert.deepEqual(done.map((e) => [e.index, e.total, e.bytes]), [[1, 2, SIZE], [2, 2, SIZE]]);
+  for (const e of done) assert.equal(e.bps, (e.bytes * 8000) / e.elapsedMs); // whole-run rate
   assert.ok(events.every((e) => e.bytes >= 0 && e.bytes <= SIZE && e.elapsedMs >= 0));
   assert.equal(report.best?.variant, "defaults");
   assert.ok(report.best!.meanBps > 0);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import {
   closeQuietly,
   connectLocal,
@@ -9,6 +8,7 @@ import {
   sendSide,
 } from "../../lib/lab/traffic.ts";
 import { freeTcpPort } from "../../lib/lab/ports.ts";
+import { concat, sha256 } from "../_helpers/bytes.ts";
 
 Deno.test("traffic: a byte plan cycles the pattern; both ends hash the same bytes", async () => {
   const pattern = makePattern(5);
@@ -24,8 +24,7 @@ Deno.test("traffic: a byte plan cycles the pattern; both ends hash the same byte
     sendSide(app, pattern, { bytes: size }),
     receiveSide(far, meter),
   ]);
-  const expected = createHash("sha256").update(pattern).update(pattern)
-    .update(pattern.subarray(0, 12345)).digest("hex");
+  const expected = sha256(concat([pattern, pattern, pattern.subarray(0, 12345)]));
   assert.equal(sent.bytes, size);
   assert.equal(got.bytes, size);
   assert.equal(meter.received, size);
@@ -52,7 +51,7 @@ Deno.test("traffic: an aborted plan stops at once and still half-closes", async 
   assert.equal(sent.bytes, 0);
   assert.ok(Number.isNaN(sent.firstAt));
   assert.equal(got.bytes, 0);
-  assert.equal(got.sha256, createHash("sha256").digest("hex"));
+  assert.equal(got.sha256, sha256(new Uint8Array(0)));
   app.close();
   far.close();
   target.close();
