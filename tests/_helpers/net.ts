@@ -1,24 +1,20 @@
 /**
- * Test fixtures for real-socket tests: TCP targets (echo, sink, source), deterministic data,
- * free ports, and the Debian kcptun peer binaries.
+ * Test fixtures for real-socket tests: TCP targets (echo, sink, source), a hashed exchange
+ * and the Debian kcptun peer binaries. Data and hashes come from bytes.ts; free ports and
+ * connecting to a peer that is still starting from lib/lab (`freeTcpPort`, `freeUdpPort`,
+ * `connectLocal`).
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
-import { Prng } from "../../lib/link/prng.ts";
+import { seededBytes } from "./bytes.ts";
 
-/** Deterministic pseudo-random bytes. */
-export function testData(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  new Prng(seed).fill(out);
-  return out;
-}
-
-/** Hex sha-256 of bytes. */
-export function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
+/**
+ * Re-exported for tests that take it from here; new code imports it from bytes.ts.
+ * @deprecated Import `sha256` from tests/_helpers/bytes.ts.
+ */
+export { sha256 } from "./bytes.ts";
 
 /** Incremental sha-256. */
 export function hasher(): { update(b: Uint8Array): void; hex(): string } {
@@ -26,20 +22,26 @@ export function hasher(): { update(b: Uint8Array): void; hex(): string } {
   return { update: (b) => void h.update(b), hex: () => h.digest("hex") };
 }
 
-/** A free UDP port on 127.0.0.1 (bound then released). */
-export function freeUdpPort(): number {
-  const c = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (c.addr as Deno.NetAddr).port;
-  c.close();
-  return port;
+/** Reads `conn` to EOF, handing each chunk (a view of one reused buffer) to `onChunk`. */
+async function readEach(
+  conn: Deno.Conn,
+  onChunk: (chunk: Uint8Array) => void | Promise<void>,
+): Promise<void> {
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) return;
+    await onChunk(buf.subarray(0, n));
+  }
 }
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freeTcpPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/** Writes all of `data` in pieces of at most 64 KiB; returns the byte count. */
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<number> {
+  let off = 0;
+  while (off < data.length) {
+    off += await conn.write(data.subarray(off, Math.min(data.length, off + 65536)));
+  }
+  return off;
 }
 
 /** What a target did with one connection. */
@@ -115,29 +117,23 @@ function startTarget(serve: Serve): Target {
   };
 }
 
-async function drain(conn: Deno.Conn, rec: TargetRecord, h: ReturnType<typeof hasher>) {
-  const buf = new Uint8Array(65536);
-  for (;;) {
-    const n = await conn.read(buf);
-    if (n === null) return;
-    rec.received += n;
-    h.update(buf.subarray(0, n));
-  }
+function drain(conn: Deno.Conn, rec: TargetRecord, h: ReturnType<typeof hasher>) {
+  return readEach(conn, (chunk) => {
+    rec.received += chunk.length;
+    h.update(chunk);
+  });
 }
 
 /** Echoes everything back, half-closes after the client's EOF. */
 export function echoTarget(): Target {
   return startTarget(async (conn, rec, h) => {
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      rec.received += n;
-      h.update(buf.subarray(0, n));
+    await readEach(conn, async (chunk) => {
+      rec.received += chunk.length;
+      h.update(chunk);
       let off = 0;
-      while (off < n) off += await conn.write(buf.subarray(off, n));
-      rec.sent += n;
-    }
+      while (off < chunk.length) off += await conn.write(chunk.subarray(off));
+      rec.sent += chunk.length;
+    });
     await conn.closeWrite();
   });
 }
@@ -148,58 +144,33 @@ export function sinkTarget(): Target {
 }
 
 /**
- * Sends `length` bytes of testData(seed) then closes its write side; hashes what it receives.
- * With `afterEof` it first reads the client's whole upload (to EOF), then answers.
+ * Sends `length` bytes of seededBytes(length, seed) then closes its write side; hashes what it
+ * receives. With `afterEof` it first reads the client's whole upload (to EOF), then answers.
  */
 export function sourceTarget(length: number, seed: number, afterEof = false): Target {
-  const data = testData(length, seed);
+  const data = seededBytes(length, seed);
   return startTarget(async (conn, rec, h) => {
     if (afterEof) await drain(conn, rec, h);
     const reading = afterEof ? Promise.resolve() : drain(conn, rec, h).catch(() => {});
-    let off = 0;
-    while (off < data.length) {
-      off += await conn.write(data.subarray(off, Math.min(data.length, off + 65536)));
-    }
-    rec.sent = off;
+    rec.sent = await writeAll(conn, data);
     await conn.closeWrite();
     await reading;
   });
 }
 
-/** Connects to 127.0.0.1:port, retrying while nothing listens yet (for spawned peers). */
-export async function connectRetry(port: number, timeoutMs = 5000): Promise<Deno.TcpConn> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await Deno.connect({ hostname: "127.0.0.1", port });
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
 /** Writes `data` (then half-closes) while reading everything back; returns what was read. */
 export async function exchange(
-  conn: Deno.TcpConn,
+  conn: Deno.TcpConn | Deno.UnixConn,
   data: Uint8Array,
   options: { halfClose?: boolean } = {},
 ): Promise<{ received: number; sha256: string }> {
   const h = hasher();
   let received = 0;
-  const reader = (async () => {
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) return;
-      received += n;
-      h.update(buf.subarray(0, n));
-    }
-  })();
-  let off = 0;
-  while (off < data.length) {
-    off += await conn.write(data.subarray(off, Math.min(data.length, off + 65536)));
-  }
+  const reader = readEach(conn, (chunk) => {
+    received += chunk.length;
+    h.update(chunk);
+  });
+  await writeAll(conn, data);
   if (options.halfClose ?? true) await conn.closeWrite();
   await reader;
   conn.close();

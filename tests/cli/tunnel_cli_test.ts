@@ -3,15 +3,10 @@
  * through them checked by hash, SIGTERM → graceful stop with exit 0, `--snmplog` CSV written.
  */
 import assert from "node:assert/strict";
-import {
-  connectRetry,
-  exchange,
-  freeTcpPort,
-  freeUdpPort,
-  sha256,
-  sinkTarget,
-  testData,
-} from "../_helpers/net.ts";
+import { freeTcpPort, freeUdpPort } from "../../lib/lab/ports.ts";
+import { connectLocal } from "../../lib/lab/traffic.ts";
+import { seededBytes, sha256 } from "../_helpers/bytes.ts";
+import { exchange, sinkTarget } from "../_helpers/net.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -53,8 +48,8 @@ Deno.test("cli: client and server processes carry 4 MiB; SIGTERM drains and exit
     "cli-test",
   ]);
   try {
-    const data = testData(4 << 20, 21);
-    const conn = await connectRetry(tcp, 20_000);
+    const data = seededBytes(4 << 20, 21);
+    const conn = await connectLocal(tcp, 20_000);
     // write everything, half-close, and stop the client at once: the drain must deliver it all
     let off = 0;
     while (off < data.length) off += await conn.write(data.subarray(off, off + 65536));

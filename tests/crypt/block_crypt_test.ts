@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { createBlockCrypt, CRYPT_METHODS } from "../../lib/crypt/block_crypt.ts";
-import { hex, loadFixture, loadVector, Rng, toHex } from "./_helpers.ts";
+import { fromHex, toHex } from "../_helpers/bytes.ts";
+import { XorShift128 } from "../_helpers/rng.ts";
+import { loadVector } from "../_helpers/vectors.ts";
+import { loadFixture } from "./_helpers.ts";
 
 interface CryptVectors {
   pass: string;
@@ -16,7 +19,7 @@ interface CryptVectors {
 }
 
 const vectors = loadVector<CryptVectors>("crypt.json");
-const pass = hex(vectors.pass);
+const pass = fromHex(vectors.pass);
 
 Deno.test("CRYPT_METHODS lists kcptun's 15 crypt names in help order and is frozen", () => {
   assert.deepEqual(
@@ -38,7 +41,7 @@ for (const cipher of vectors.ciphers) {
   Deno.test(`${cipher.name}: every crypt.json vector, encrypt and decrypt, whole buffer`, () => {
     const crypt = createBlockCrypt(cipher.name, pass);
     for (const v of cipher.vectors) {
-      const buf = hex(v.plaintext);
+      const buf = fromHex(v.plaintext);
       assert.equal(buf.length, v.length);
       crypt.encrypt(buf);
       assert.equal(toHex(buf), v.ciphertext, `${cipher.name} encrypt, length ${v.length}`);
@@ -48,7 +51,7 @@ for (const cipher of vectors.ciphers) {
     // Same again in reverse order and with fresh buffers for decrypt-first: no state leaks
     // between calls (the native AES path keeps a CBC register across calls).
     for (const v of [...cipher.vectors].reverse()) {
-      const buf = hex(v.ciphertext);
+      const buf = fromHex(v.ciphertext);
       crypt.decrypt(buf);
       assert.equal(toHex(buf), v.plaintext);
       crypt.encrypt(buf);
@@ -63,7 +66,7 @@ Deno.test("block crypts work on subarray views at odd offsets", () => {
     const v = cipher.vectors.find((x) => x.length === 1350)!;
     const backing = new Uint8Array(v.length + 7);
     const view = backing.subarray(3, 3 + v.length);
-    view.set(hex(v.plaintext));
+    view.set(fromHex(v.plaintext));
     crypt.encrypt(view);
     assert.equal(toHex(view), v.ciphertext, cipher.name);
     assert.deepEqual(backing.subarray(0, 3), new Uint8Array(3));
@@ -74,7 +77,7 @@ Deno.test("block crypts work on subarray views at odd offsets", () => {
 });
 
 Deno.test("§11.2 table: the 49-byte doc datagram under every crypt", () => {
-  const plain = hex(
+  const plain = fromHex(
     "000102030405060708090a0b0c0d0e0f4b318e20" +
       "4433221151000002e803000000000000000000000500000068656c6c6f",
   );
@@ -114,7 +117,7 @@ Deno.test("§11.2 table: the 49-byte doc datagram under every crypt", () => {
 
 Deno.test("xor crypt's pad equals crypt.json xor_table (PBKDF2 over pass, 1500 bytes)", () => {
   const xor = vectors.ciphers.find((c) => c.name === "xor")!;
-  const pad = hex(xor.xor_table!);
+  const pad = fromHex(xor.xor_table!);
   assert.equal(pad.length, 1500);
   const buf = new Uint8Array(1500);
   createBlockCrypt("xor", pass).encrypt(buf);
@@ -162,9 +165,9 @@ Deno.test("CFB ciphers match OpenSSL's *-cfb with random keys (fixtures/openssl_
     for (const c of cipher.cases) {
       // Put the random key where kcptun's slicing takes it from: the front of a 32-byte pass.
       const fakePass = new Uint8Array(32);
-      fakePass.set(hex(c.key));
+      fakePass.set(fromHex(c.key));
       const crypt = createBlockCrypt(cipher.name, fakePass);
-      const buf = hex(c.plaintext);
+      const buf = fromHex(c.plaintext);
       crypt.encrypt(buf);
       assert.equal(toHex(buf), c.ciphertext, `${cipher.openssl} length ${buf.length}`);
       crypt.decrypt(buf);
@@ -176,7 +179,7 @@ Deno.test("CFB ciphers match OpenSSL's *-cfb with random keys (fixtures/openssl_
 });
 
 Deno.test("every method round-trips random buffers of random lengths (seeded)", () => {
-  const rng = new Rng(20240607);
+  const rng = new XorShift128(20240607);
   for (const c of vectors.ciphers) {
     const key = rng.bytes(32);
     const a = createBlockCrypt(c.name, key);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { deriveKey } from "../../lib/crypt/kdf.ts";
-import { hex, loadVector, toHex } from "./_helpers.ts";
+import { fromHex, toHex } from "../_helpers/bytes.ts";
+import { loadVector } from "../_helpers/vectors.ts";
 
 interface KdfVectors {
   salt: string;
@@ -28,7 +29,7 @@ Deno.test("deriveKey reproduces every kdf.json case (PBKDF2-HMAC-SHA1, kcp-go, 4
 Deno.test("deriveKey of the default key matches kcptun-wire.md §2.1", () => {
   assert.deepEqual(
     deriveKey(kdf.default_password),
-    hex("25d7d7bd51050742d8d791f2b653c6c8b2366b7e25a124cf7a2e12eaf4ffa444"),
+    fromHex("25d7d7bd51050742d8d791f2b653c6c8b2366b7e25a124cf7a2e12eaf4ffa444"),
   );
 });
 

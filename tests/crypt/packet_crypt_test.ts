@@ -3,7 +3,10 @@ import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { createBlockCrypt, CRYPT_METHODS } from "../../lib/crypt/block_crypt.ts";
 import { deriveKey } from "../../lib/crypt/kdf.ts";
 import { crc32 } from "../../lib/crypt/crc32.ts";
-import { concat, hex, loadVector, Rng, scriptedRandom, toHex } from "./_helpers.ts";
+import { concat, fromHex, toHex } from "../_helpers/bytes.ts";
+import { XorShift128 } from "../_helpers/rng.ts";
+import { KCPTUN_CAPTURES, loadCapture, loadVector } from "../_helpers/vectors.ts";
+import { scriptedRandom } from "./_helpers.ts";
 
 const PASS = deriveKey("it's a secrect");
 const noRandom = (_: Uint8Array) => {
@@ -65,23 +68,23 @@ interface PacketVectors {
 const packets = loadVector<PacketVectors>("packet.json");
 
 Deno.test("packet.json hand_built: seal(before_encrypt payload) gives each datagram byte for byte", () => {
-  assert.deepEqual(hex(packets.pass), PASS);
+  assert.deepEqual(fromHex(packets.pass), PASS);
   let checked = 0;
   for (const c of packets.hand_built) {
     const method = c.crypt ?? "null";
     if (c.crypt === null) {
       for (const d of c.datagrams) {
-        const payload = hex(d.fec_packet ?? d.kcp_packet!);
+        const payload = fromHex(d.fec_packet ?? d.kcp_packet!);
         assert.equal(toHex(sealWith(method, PASS, new Uint8Array(0), payload)), d.datagram);
         checked++;
       }
       continue;
     }
     // One PacketCrypt per case, fed every nonce of the case in order through `random`.
-    const nonces = concat(...c.datagrams.map((d) => hex(d.nonce!)));
+    const nonces = concat(c.datagrams.map((d) => fromHex(d.nonce!)));
     const pc = createPacketCrypt(method, PASS, scriptedRandom(nonces));
     for (const d of c.datagrams) {
-      const plain = hex(d.before_encrypt!);
+      const plain = fromHex(d.before_encrypt!);
       const buf = new Uint8Array(plain.length);
       buf.set(plain.subarray(20), 20);
       const n = pc.seal(buf, plain.length - 20);
@@ -98,7 +101,7 @@ Deno.test("packet.json hand_built: open(datagram) gives the payload with a good 
     const method = c.crypt ?? "null";
     const pc = createPacketCrypt(method, PASS, noRandom);
     for (const d of c.datagrams) {
-      const buf = hex(d.datagram);
+      const buf = fromHex(d.datagram);
       const n = pc.open(buf, buf.length);
       const expected = d.fec_packet ?? d.kcp_packet!;
       assert.equal(n, expected.length / 2, c.name);
@@ -118,7 +121,7 @@ Deno.test("packet.json library_sessions: every captured kcp-go datagram opens to
     const method = s.crypt ?? "null";
     const pc = createPacketCrypt(method, PASS, noRandom);
     for (const d of s.datagrams) {
-      const buf = hex(d.datagram);
+      const buf = fromHex(d.datagram);
       const n = pc.open(buf, buf.length);
       assert.notEqual(n, -1, `${s.name}`);
       if (d.decrypted !== undefined) {
@@ -156,7 +159,7 @@ Deno.test("crypt-latest-check.json: we reproduce every vector latest kcp-go re-c
     // These are raw BlockCrypt outputs (no nonce/CRC framing): check them on the block crypt.
     const blockCrypt = createBlockCrypt(entry.crypt, PASS);
     for (const v of cipher.vectors) {
-      const buf = hex(v.plaintext);
+      const buf = fromHex(v.plaintext);
       blockCrypt.encrypt(buf);
       assert.equal(toHex(buf), v.ciphertext, entry.crypt);
       vectorsChecked++;
@@ -169,10 +172,10 @@ Deno.test("crypt-latest-check.json: we reproduce every vector latest kcp-go re-c
     const c = packets.hand_built.find((h) => h.name === entry.case)!;
     assert.equal(c.datagrams.length, entry.datagrams_checked, entry.case);
     const method = c.crypt ?? "null";
-    const nonces = concat(...c.datagrams.map((d) => hex(d.nonce ?? "")));
+    const nonces = concat(c.datagrams.map((d) => fromHex(d.nonce ?? "")));
     const pc = createPacketCrypt(method, PASS, scriptedRandom(nonces));
     for (const d of c.datagrams) {
-      const payload = hex(d.fec_packet ?? d.kcp_packet!);
+      const payload = fromHex(d.fec_packet ?? d.kcp_packet!);
       const buf = new Uint8Array(pc.headerSize + payload.length);
       buf.set(payload, pc.headerSize);
       assert.equal(toHex(buf.subarray(0, pc.seal(buf, payload.length))), d.datagram);
@@ -213,11 +216,11 @@ Deno.test("gcm.json aead_vectors: seal gives nonce ‖ ciphertext ‖ tag, open 
   assert.equal(gcm.aead_vectors.length, 10);
   for (const v of gcm.aead_vectors) {
     const pass = v.password === undefined ? PASS : deriveKey(v.password);
-    const datagram = sealWith("aes-128-gcm", pass, hex(v.nonce), hex(v.plaintext));
+    const datagram = sealWith("aes-128-gcm", pass, fromHex(v.nonce), fromHex(v.plaintext));
     assert.equal(datagram.length, v.datagram_length, v.name);
     assert.equal(toHex(datagram), v.datagram, v.name);
     assert.equal(v.datagram, v.nonce + v.ciphertext + v.tag);
-    const opened = openCopy("aes-128-gcm", pass, hex(v.datagram));
+    const opened = openCopy("aes-128-gcm", pass, fromHex(v.datagram));
     assert.ok(opened !== null, v.name);
     assert.equal(toHex(opened), v.plaintext, v.name);
   }
@@ -229,7 +232,7 @@ Deno.test("gcm.json receiver_checks: accepted vs dropped as kcp-go's Listener di
   for (const check of gcm.receiver_checks) {
     const pc = createPacketCrypt("aes-128-gcm", PASS, noRandom);
     const results = check.datagrams_in.map((d) => {
-      const buf = hex(d);
+      const buf = fromHex(d);
       return pc.open(buf, buf.length);
     });
     const csum = check.library_outcome.snmp_counter_changes.InCsumErrors ?? 0;
@@ -266,7 +269,7 @@ Deno.test("gcm.json receiver_checks: accepted vs dropped as kcp-go's Listener di
   // The FEC 3/2 group: every sent datagram opens to its FEC packet.
   const group = byName.get("fec_3_2_recovery")!.group!;
   for (const g of group) {
-    const opened = openCopy("aes-128-gcm", PASS, hex(g.datagram));
+    const opened = openCopy("aes-128-gcm", PASS, fromHex(g.datagram));
     assert.equal(toHex(opened!), g.fec_packet);
   }
 });
@@ -277,7 +280,7 @@ Deno.test("gcm.json library_sessions: every datagram of real kcp-go sessions ope
     const pc = createPacketCrypt("aes-128-gcm", PASS, noRandom);
     for (const d of s.datagrams) {
       assert.equal(d.open_ok, true);
-      const buf = hex(d.datagram);
+      const buf = fromHex(d.datagram);
       const n = pc.open(buf, buf.length);
       assert.equal(toHex(buf.subarray(12, 12 + n)), d.plaintext, s.name);
       assert.equal(toHex(buf.subarray(0, 12)), d.nonce);
@@ -297,27 +300,27 @@ Deno.test("null.json: datagram is the payload; seal and open are identity with n
   const nul = loadVector<NullVectors>("latest/null.json");
   const [noFec, withFec, none] = nul.examples;
   assert.equal(
-    toHex(sealWith("null", PASS, new Uint8Array(0), hex(noFec.kcp_packet!))),
+    toHex(sealWith("null", PASS, new Uint8Array(0), fromHex(noFec.kcp_packet!))),
     noFec.datagram,
   );
-  assert.equal(toHex(openCopy("null", PASS, hex(withFec.datagram))!), withFec.datagram);
+  assert.equal(toHex(openCopy("null", PASS, fromHex(withFec.datagram))!), withFec.datagram);
   // The contrast example: the same segment under --crypt none.
   assert.equal(
-    toHex(sealWith("none", PASS, hex(none.nonce!), hex(noFec.kcp_packet!))),
+    toHex(sealWith("none", PASS, fromHex(none.nonce!), fromHex(noFec.kcp_packet!))),
     none.datagram,
   );
   // Receiver checks: the crypto layer never drops anything under null (length minimums are
   // the upper layers' job), so open returns every datagram's full length.
   for (const c of nul.receiver_checks) {
     for (const d of c.datagrams_in) {
-      const buf = hex(d);
+      const buf = fromHex(d);
       assert.equal(createPacketCrypt("null", PASS, noRandom).open(buf, buf.length), buf.length);
       assert.equal(toHex(buf), d);
     }
   }
   for (const s of nul.library_sessions) {
     for (const d of s.datagrams) {
-      assert.equal(toHex(openCopy("null", PASS, hex(d.datagram))!), d.datagram);
+      assert.equal(toHex(openCopy("null", PASS, fromHex(d.datagram))!), d.datagram);
     }
   }
 });
@@ -340,7 +343,7 @@ Deno.test("fec-latest.json OOB packets: seal under null, aes, none, aes-128-gcm 
   for (const h of fec.oob.hand_built) {
     if (h.crypt === undefined || h.datagram === undefined) continue;
     const pass = deriveKey(h.password!);
-    const sealed = sealWith(h.crypt, pass, hex(h.nonce ?? ""), hex(h.oob_packet));
+    const sealed = sealWith(h.crypt, pass, fromHex(h.nonce ?? ""), fromHex(h.oob_packet));
     assert.equal(toHex(sealed), h.datagram, h.crypt);
     assert.equal(toHex(openCopy(h.crypt, pass, sealed)!), h.oob_packet);
     checked++;
@@ -348,28 +351,14 @@ Deno.test("fec-latest.json OOB packets: seal under null, aes, none, aes-128-gcm 
   assert.equal(checked, 5);
 });
 
-interface Capture {
-  settings: { key: string; crypt: string };
-  pass?: string;
-  datagrams: { datagram: string; decrypted?: string; crc32_ok?: boolean; plaintext?: string }[];
-}
-
-for (
-  const file of [
-    "capture-default.json",
-    "capture-plain.json",
-    "latest/capture-latest-default.json",
-    "latest/capture-latest-gcm-qpp.json",
-    "latest/capture-latest-null-plain.json",
-  ]
-) {
+for (const file of KCPTUN_CAPTURES) {
   Deno.test(`${file}: every live datagram opens under its crypt and key`, () => {
-    const cap = loadVector<Capture>(file);
+    const cap = loadCapture(file);
     const pass = deriveKey(cap.settings.key);
     if (cap.pass !== undefined) assert.equal(toHex(pass), cap.pass);
     const pc = createPacketCrypt(cap.settings.crypt, pass, noRandom);
     for (const d of cap.datagrams) {
-      const buf = hex(d.datagram);
+      const buf = fromHex(d.datagram);
       const n = pc.open(buf, buf.length);
       assert.ok(n >= 0, file);
       if (d.decrypted !== undefined) assert.equal(toHex(buf), d.decrypted);
@@ -383,7 +372,7 @@ for (
 Deno.test("nonces come from one random() fill per pool, in order, 16 or 12 bytes per datagram", () => {
   for (const [method, size] of [["aes", 16], ["salsa20", 16], ["aes-128-gcm", 12]] as const) {
     const fills: number[] = [];
-    const rng = new Rng(1);
+    const rng = new XorShift128(1);
     const stream: Uint8Array[] = [];
     const pc = createPacketCrypt(method, PASS, (dst) => {
       fills.push(dst.length);
@@ -402,7 +391,7 @@ Deno.test("nonces come from one random() fill per pool, in order, 16 or 12 bytes
     const perFill = Math.floor(4096 / size);
     assert.equal(fills.length, Math.ceil(600 / perFill), method);
     assert.ok(fills.every((n) => n === perFill * size));
-    const all = toHex(concat(...stream));
+    const all = toHex(concat(stream));
     assert.equal(seen.join(""), all.slice(0, 600 * size * 2), method);
     assert.equal(new Set(seen).size, 600);
   }
@@ -469,7 +458,7 @@ Deno.test("seal rejects payload lengths that do not fit, and bad arguments", () 
 });
 
 Deno.test("fuzz: corrupted, truncated, oversized and random datagrams never throw (seeded)", () => {
-  const rng = new Rng(0x5eed);
+  const rng = new XorShift128(0x5eed);
   for (const method of CRYPT_METHODS) {
     const pass = rng.bytes(32);
     const sender = createPacketCrypt(method, pass, (d) => rng.fill(d));

@@ -10,11 +10,11 @@
 
 import { FecDecoder, FecEncoder } from "../../lib/fec/fec.ts";
 import { ReedSolomon } from "../../lib/fec/reed_solomon.ts";
-import { Rng } from "./_helpers.ts";
+import { Mulberry32 } from "../_helpers/rng.ts";
 
 const DS = 10, PS = 3, N = DS + PS;
 const HEADROOM = 20, MAX_FEC = 1330, KCP_LEN = MAX_FEC - 8;
-const rng = new Rng(99);
+const rng = new Mulberry32(99);
 
 // Encoder: one reused packet buffer, as a session would have.
 const encoder = new FecEncoder(DS, PS, HEADROOM, 16, MAX_FEC);

@@ -9,12 +9,14 @@ import {
   FecEncoder,
   fecType,
 } from "../../lib/fec/fec.ts";
-import { hex, Rng, toHex, vector } from "./_helpers.ts";
+import { fromHex, toHex } from "../_helpers/bytes.ts";
+import { Mulberry32 } from "../_helpers/rng.ts";
+import { loadVector } from "../_helpers/vectors.ts";
 
-const packetJson = vector("packet.json");
-const fecLatest = vector("latest/fec-latest.json");
-const gcmJson = vector("latest/gcm.json");
-const nullJson = vector("latest/null.json");
+const packetJson = loadVector("packet.json");
+const fecLatest = loadVector("latest/fec-latest.json");
+const gcmJson = loadVector("latest/gcm.json");
+const nullJson = loadVector("latest/null.json");
 
 /** Largest FEC packet kcp-go can receive (mtuLimit 1500, no crypto header). */
 const MAX = 1500;
@@ -24,10 +26,10 @@ type Rec = any;
 
 /** The FEC packet (from its seqid on) of a vector datagram record, whatever the crypto. */
 function fecPacketOf(rec: Rec): Uint8Array {
-  if (rec.fec_packet) return hex(rec.fec_packet);
-  if (rec.plaintext !== undefined) return hex(rec.plaintext);
-  if (rec.decrypted !== undefined) return hex(rec.decrypted).subarray(20);
-  return hex(rec.datagram);
+  if (rec.fec_packet) return fromHex(rec.fec_packet);
+  if (rec.plaintext !== undefined) return fromHex(rec.plaintext);
+  if (rec.decrypted !== undefined) return fromHex(rec.decrypted).subarray(20);
+  return fromHex(rec.datagram);
 }
 
 function seqidOf(p: Uint8Array): number {
@@ -95,7 +97,7 @@ function replay(recs: Rec[], ds: number, ps: number, skip: number, label: string
   const actual: string[] = [];
   for (const r of fecRecs) {
     if (r.kind !== "data") continue;
-    for (const e of sender.send(hex(r.kcp_packet), r.time_ms ?? 0)) actual.push(toHex(e.bytes));
+    for (const e of sender.send(fromHex(r.kcp_packet), r.time_ms ?? 0)) actual.push(toHex(e.bytes));
   }
   assert.deepEqual(actual, expected, label);
   // Field-level checks against the decoded columns of the vectors.
@@ -139,7 +141,7 @@ Deno.test("fec: fecType classifies data, parity, OOB and plain KCP", () => {
   for (const c of packetJson.hand_built) {
     for (const d of c.datagrams) {
       if (c.crypt !== null) continue;
-      const p = hex(d.datagram);
+      const p = fromHex(d.datagram);
       const expected = d.kind === "data" && c.data_shards > 0
         ? FEC_TYPE_DATA
         : d.kind === "parity"
@@ -149,11 +151,11 @@ Deno.test("fec: fecType classifies data, parity, OOB and plain KCP", () => {
     }
   }
   for (const h of fecLatest.oob.hand_built) {
-    const p = hex(h.oob_packet);
+    const p = fromHex(h.oob_packet);
     assert.equal(fecType(p, 0, p.length), FEC_TYPE_OOB);
   }
   // At an offset (after a 20-byte crypto header), and the plain §11.1 KCP segment.
-  const seg = hex("4433221151000002e803000000000000000000000500000068656c6c6f");
+  const seg = fromHex("4433221151000002e803000000000000000000000500000068656c6c6f");
   const framed = new Uint8Array(20 + seg.length);
   framed.set(seg, 20);
   assert.equal(fecType(framed, 20, seg.length), 0);
@@ -233,7 +235,7 @@ Deno.test("fec encoder: latest parity skipping (500 ms gap, ds=1 first packet)",
   const seqids: number[] = [];
   for (const r of gap.datagrams.filter((d: Rec) => d.direction === "client_to_server")) {
     if (r.kind === "data") {
-      for (const e of sender.send(hex(r.kcp_packet), r.time_ms)) seqids.push(e.seqid);
+      for (const e of sender.send(fromHex(r.kcp_packet), r.time_ms)) seqids.push(e.seqid);
     }
   }
   assert.deepEqual(seqids, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -259,7 +261,7 @@ Deno.test("fec encoder: live captures (2021 and latest) are reproduced exactly",
     ["latest/capture-latest-gcm-qpp.json", 500],
   ] as const;
   for (const [file, skip] of captures) {
-    const cap = vector(file);
+    const cap = loadVector(file);
     const ds = cap.settings.datashard, ps = cap.settings.parityshard;
     for (const stream of cap.streams) {
       const recs = cap.datagrams.filter((d: Rec) => d.direction === stream.direction);
@@ -324,7 +326,7 @@ Deno.test("fec encoder: constructor and encode validate their arguments", () => 
 });
 
 Deno.test("fec encoder: output is independent of buffer alignment, headroom and stale bytes", () => {
-  const rng = new Rng(11);
+  const rng = new Mulberry32(11);
   const kcps = Array.from({ length: 23 }, () => rng.bytes(1 + rng.int(600)));
   let reference: string[] | null = null;
   for (const shift of [0, 1, 2, 3, 5]) {
@@ -345,7 +347,7 @@ Deno.test("fec decoder: gcm.json withheld data seqid 1 of a 3/2 group is rebuilt
   const check = gcmJson.receiver_checks.find((c: Rec) => c.name === "fec_3_2_recovery");
   const dec = new FecDecoder(check.receiver_data_shards, check.receiver_parity_shards, MAX);
   const sent = check.group.filter((g: Rec) => g.sent_to_receiver).map((g: Rec) =>
-    hex(g.fec_packet)
+    fromHex(g.fec_packet)
   );
   const lost = check.group.find((g: Rec) => !g.sent_to_receiver);
   assert.deepEqual(feed(dec, sent), [lost.kcp_packet]);
@@ -366,7 +368,7 @@ Deno.test("fec decoder: gcm_fec_10_3_loss session recovers its dropped datagram"
 
 Deno.test("fec decoder: captures — every single lost data packet of a protected group is rebuilt", () => {
   for (const file of ["capture-default.json", "latest/capture-latest-default.json"]) {
-    const cap = vector(file);
+    const cap = loadVector(file);
     const ds = cap.settings.datashard, ps = cap.settings.parityshard, n = ds + ps;
     for (const stream of cap.streams) {
       const recs = cap.datagrams.filter((d: Rec) => d.direction === stream.direction);
@@ -420,7 +422,7 @@ Deno.test("fec decoder: fec-latest autotune_session (sender 3/2, receiver 10/3)"
 });
 
 Deno.test("fec decoder: an unconfigured (0,0) decoder tunes to a 10/3 capture and recovers", () => {
-  const cap = vector("latest/capture-latest-default.json");
+  const cap = loadVector("latest/capture-latest-default.json");
   const recs = cap.datagrams.filter((d: Rec) => d.direction === "client_to_server");
   // Group 2 (seqids 26..38) has parity; by then the decoder has seen complete runs.
   const victim = recs.find((r: Rec) => r.fec_seqid === 30);
@@ -445,7 +447,7 @@ function makeStream(
   ds: number,
   ps: number,
   groups: number,
-  rng: Rng,
+  rng: Mulberry32,
   opts: { first?: number; maxKcp?: number } = {},
 ): { pkts: Uint8Array[]; kcp: Map<number, string> } {
   const sender = new Sender(ds, ps, { first: opts.first ?? 0 });
@@ -462,7 +464,7 @@ function makeStream(
 }
 
 Deno.test("fec decoder: every loss pattern of a 3/2 group, recovered exactly once", () => {
-  const rng = new Rng(21);
+  const rng = new Mulberry32(21);
   const { pkts, kcp } = makeStream(3, 2, 1, rng);
   for (let mask = 0; mask < 32; mask++) {
     const lost = [0, 1, 2, 3, 4].filter((i) => mask & (1 << i));
@@ -477,7 +479,7 @@ Deno.test("fec decoder: every loss pattern of a 3/2 group, recovered exactly onc
 });
 
 Deno.test("fec decoder: duplicates are counted and never recovered twice (incl. ds=1)", () => {
-  const rng = new Rng(22);
+  const rng = new Mulberry32(22);
   const { pkts, kcp } = makeStream(3, 2, 1, rng);
   const dec = new FecDecoder(3, 2, MAX);
   assert.deepEqual(feed(dec, [pkts[0], pkts[0], pkts[3]]), []);
@@ -524,7 +526,7 @@ Deno.test("fec decoder: a rebuilt shard with a bad size field counts an error", 
 });
 
 Deno.test("fec decoder: groups more than 3 behind the newest are dropped; resync after a restart", () => {
-  const rng = new Rng(23);
+  const rng = new Mulberry32(23);
   const { pkts, kcp } = makeStream(3, 2, 10, rng);
   const dec = new FecDecoder(3, 2, MAX);
   // Group 0 loses data 1; its parity arrives only after group 4 has started: too late.
@@ -556,7 +558,7 @@ Deno.test("fec decoder: groups more than 3 behind the newest are dropped; resync
 });
 
 Deno.test("fec decoder: incomplete groups expire after 60 s", () => {
-  const rng = new Rng(24);
+  const rng = new Mulberry32(24);
   const { pkts, kcp } = makeStream(3, 2, 2, rng);
   const dec = new FecDecoder(3, 2, MAX);
   dec.decode(pkts[0], pkts[0].length, 1000);
@@ -574,7 +576,7 @@ Deno.test("fec decoder: incomplete groups expire after 60 s", () => {
 });
 
 Deno.test("fec decoder: recovery in the groups before and after the seqid wrap", () => {
-  const rng = new Rng(25);
+  const rng = new Mulberry32(25);
   for (const [ds, ps] of [[10, 3], [3, 2], [1, 1], [20, 5]]) {
     const n = ds + ps;
     const paws = Math.floor(0xffffffff / n) * n;
@@ -599,7 +601,7 @@ Deno.test("fec decoder: seqid ≥ paws is an error; alignment of the input does 
   assert.equal(dec.decode(p, p.length, 0), 0);
   assert.equal(dec.stats.errors, 1);
 
-  const rng = new Rng(26);
+  const rng = new Mulberry32(26);
   const { pkts, kcp } = makeStream(7, 5, 3, rng, { maxKcp: 1400 });
   for (const shift of [0, 1, 2, 3]) {
     const dec2 = new FecDecoder(7, 5, MAX);
@@ -635,7 +637,7 @@ Deno.test("fec decoder: constructor validation", () => {
 });
 
 Deno.test("fec decoder: truncated, oversized and random packets never throw", () => {
-  const rng = new Rng(27);
+  const rng = new Mulberry32(27);
   const { pkts } = makeStream(10, 3, 4, rng, { maxKcp: 1400 });
   for (const config of [[10, 3], [0, 0], [3, 2], [1, 1]]) {
     const dec = new FecDecoder(config[0], config[1], 1400);
@@ -689,7 +691,7 @@ interface ChannelOptions {
 }
 
 /** Pass packets through a seeded channel (copies, so the decoder never sees shared buffers). */
-function channel(pkts: Uint8Array[], rng: Rng, o: ChannelOptions): Uint8Array[] {
+function channel(pkts: Uint8Array[], rng: Mulberry32, o: ChannelOptions): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const p of pkts) {
     if (rng.float() < o.loss) continue;
@@ -731,7 +733,7 @@ function oracle(
 }
 
 Deno.test("fec: encoder → lossy channel → decoder over many (ds, ps), exact recovery", () => {
-  const rng = new Rng(31);
+  const rng = new Mulberry32(31);
   const configs = [[1, 1], [2, 1], [3, 2], [7, 5], [10, 3], [20, 5], [1, 4], [4, 1], [200, 56]];
   for (const [ds, ps] of configs) {
     const n = ds + ps;
@@ -752,7 +754,7 @@ Deno.test("fec: encoder → lossy channel → decoder over many (ds, ps), exact 
 });
 
 Deno.test("fec: auto-tune learns the sender's (ds, ps) from lossy streams", () => {
-  const rng = new Rng(32);
+  const rng = new Mulberry32(32);
   const senders = [[1, 1], [2, 1], [3, 2], [7, 5], [10, 3], [20, 5], [4, 8], [100, 50]];
   const receivers = [[0, 0], [1, 1], [10, 3], [20, 5]];
   for (const [ds, ps] of senders) {
@@ -785,7 +787,7 @@ Deno.test("fec: auto-tune learns the sender's (ds, ps) from lossy streams", () =
 });
 
 Deno.test("fec: auto-tune works against a latest sender that skips parity after gaps", () => {
-  const rng = new Rng(33);
+  const rng = new Mulberry32(33);
   const sender = new Sender(4, 2, { skip: 500 });
   const pkts: Uint8Array[] = [];
   const kcp = new Map<number, string>();

@@ -12,7 +12,8 @@ import {
   gfPackedTable,
   gfPow,
 } from "../../lib/fec/galois.ts";
-import { Rng, toHex } from "./_helpers.ts";
+import { toHex } from "../_helpers/bytes.ts";
+import { Mulberry32 } from "../_helpers/rng.ts";
 
 /** Reference multiply: shift-and-add with reduction by 0x11D, no tables. */
 function slowMul(a: number, b: number): number {
@@ -67,7 +68,7 @@ Deno.test("galois: inverse, division and power", () => {
 });
 
 Deno.test("galois: byte-range mulAdd/mulSet through product tables", () => {
-  const rng = new Rng(1);
+  const rng = new Mulberry32(1);
   for (const c of [0, 1, 2, 0x53, 0xff]) {
     const table = gfMulTable(c);
     for (let x = 0; x < 256; x++) assert.equal(table[x], slowMul(c, x));
@@ -88,7 +89,7 @@ Deno.test("galois: byte-range mulAdd/mulSet through product tables", () => {
 });
 
 Deno.test("galois: packed tables hold up to four products per entry", () => {
-  const rng = new Rng(2);
+  const rng = new Mulberry32(2);
   const table = new Int32Array(300);
   for (let round = 0; round < 50; round++) {
     const count = 1 + (round % 4);

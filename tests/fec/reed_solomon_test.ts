@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { gfMul } from "../../lib/fec/galois.ts";
 import { ReedSolomon } from "../../lib/fec/reed_solomon.ts";
-import { hex, Rng, toHex, vector } from "./_helpers.ts";
+import { fromHex, toHex } from "../_helpers/bytes.ts";
+import { Mulberry32 } from "../_helpers/rng.ts";
+import { loadVector } from "../_helpers/vectors.ts";
 
-const fec = vector("fec.json");
-const fecLatest = vector("latest/fec-latest.json");
+const fec = loadVector("fec.json");
+const fecLatest = loadVector("latest/fec-latest.json");
 
 /** Parity by the textbook formula, straight from the matrix rows. */
 function referenceParity(rs: ReedSolomon, data: Uint8Array[], len: number): Uint8Array[] {
@@ -25,7 +27,9 @@ Deno.test("reed-solomon: fec.json groups give the library's parity bytes", () =>
   for (const g of fec.groups) {
     const rs = new ReedSolomon(g.data_shards, g.parity_shards);
     const len = g.shard_length;
-    const shards: Uint8Array[] = g.data.map((d: { padded_shard: string }) => hex(d.padded_shard));
+    const shards: Uint8Array[] = g.data.map((d: { padded_shard: string }) =>
+      fromHex(d.padded_shard)
+    );
     for (let i = 0; i < g.parity_shards; i++) shards.push(new Uint8Array(len));
     rs.encode(shards, len);
     for (const p of g.parity) {
@@ -67,7 +71,7 @@ Deno.test("reed-solomon: encoding matrices (10,3), (3,2) and the latest parity r
 
 Deno.test("reed-solomon: kcptun-wire.md §11.4 (3,2) example", () => {
   const rs = new ReedSolomon(3, 2);
-  const shards = ["07006162636465", "050078797a0000", "04005152000000"].map(hex);
+  const shards = ["07006162636465", "050078797a0000", "04005152000000"].map(fromHex);
   shards.push(new Uint8Array(7), new Uint8Array(7));
   rs.encode(shards, 7);
   assert.equal(toHex(shards[3]), "06004849196465");
@@ -88,7 +92,7 @@ Deno.test("reed-solomon: fec.json recovery case (lose 1, 5, 11) rebuilds the exa
   }
   for (const r of rec.received) {
     shards[r.index].fill(0);
-    shards[r.index].set(hex(r.as_received));
+    shards[r.index].set(fromHex(r.as_received));
     present[r.index] = true;
   }
   assert.ok(rs.reconstructData(shards, present, len));
@@ -116,7 +120,7 @@ Deno.test("reed-solomon: constructor validates shard counts", () => {
 
 Deno.test("reed-solomon: encode checks its arguments and only touches [0, len)", () => {
   const rs = new ReedSolomon(3, 2);
-  const rng = new Rng(3);
+  const rng = new Mulberry32(3);
   const shards = Array.from({ length: 5 }, () => rng.bytes(20));
   const before = shards.map((s) => s.slice());
   rs.encode(shards, 12);
@@ -133,7 +137,7 @@ Deno.test("reed-solomon: encode checks its arguments and only touches [0, len)",
 });
 
 Deno.test("reed-solomon: random erasures over many (ds, ps) always recover exactly", () => {
-  const rng = new Rng(4);
+  const rng = new Mulberry32(4);
   const configs = [
     [1, 1],
     [1, 2],
@@ -191,7 +195,7 @@ Deno.test("reed-solomon: random erasures over many (ds, ps) always recover exact
 
 Deno.test("reed-solomon: cached and rebuilt-per-call parity tables agree (ps > 4)", () => {
   // (20, 9): 3 planes, tables cached. (120, 9): 360 tables, rebuilt per plane per call.
-  const rng = new Rng(5);
+  const rng = new Mulberry32(5);
   for (const [ds, ps] of [[20, 9], [120, 9], [60, 5]]) {
     const rs = new ReedSolomon(ds, ps);
     const data = Array.from({ length: ds }, () => rng.bytes(77));

@@ -15,6 +15,7 @@ import { CMD_PUSH, Kcp, KCP_OVERHEAD, type KcpOptions } from "../../lib/kcp/kcp.
 import { decodeKcpHeader, type KcpHeader } from "../../lib/kcp/header.ts";
 import { LinkDirection, type LinkProfile } from "../../lib/link/link.ts";
 import { Prng } from "../../lib/link/prng.ts";
+import { seededBytes, sha256 } from "../_helpers/bytes.ts";
 
 /** Per-endpoint configuration. */
 export interface EndpointConfig {
@@ -83,22 +84,6 @@ export interface SimResult {
   ab: DirectionResult;
   ba: DirectionResult;
   windowViolations: string[];
-}
-
-/** Deterministic pseudo-random bytes. */
-export function randomBytes(n: number, seed: number): Uint8Array {
-  const rng = new Prng(seed);
-  const out = new Uint8Array(n);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v = rng.next();
-    out[i] = v;
-    out[i + 1] = v >>> 8;
-    out[i + 2] = v >>> 16;
-    out[i + 3] = v >>> 24;
-  }
-  for (; i < n; i++) out[i] = rng.next();
-  return out;
 }
 
 /** Force a fresh engine's send and receive sequence numbers (test-only, private fields). */
@@ -179,8 +164,8 @@ export class Sim {
     const initialSn = opts.initialSn ?? 0;
     this.clock = opts.startClock ?? 1_000_000;
     this.writeRng = new Prng(opts.seed ^ 0x5a5a5a5a);
-    this.a = new Side("a", opts.a, randomBytes(opts.bytesAB, opts.seed + 1), initialSn);
-    this.b = new Side("b", opts.b, randomBytes(opts.bytesBA, opts.seed + 2), initialSn);
+    this.a = new Side("a", opts.a, seededBytes(opts.bytesAB, opts.seed + 1), initialSn);
+    this.b = new Side("b", opts.b, seededBytes(opts.bytesBA, opts.seed + 2), initialSn);
     this.ab = new LinkDirection(opts.linkAB, opts.seed + 3);
     this.ba = new LinkDirection(opts.linkBA, opts.seed + 4);
     this.be = { a: opts.a.options?.bigEndian ?? false, b: opts.b.options?.bigEndian ?? false };
@@ -319,7 +304,7 @@ export class Sim {
     const result = (from: Side, to: Side): DirectionResult => ({
       sent: from.source.length,
       received: to.receivedBytes,
-      sourceSha256: createHash("sha256").update(from.source).digest("hex"),
+      sourceSha256: sha256(from.source),
       receivedSha256: to.hash.copy().digest("hex"),
       maxInFlight: from.maxInFlight,
     });

@@ -1,39 +1,15 @@
 /**
- * Test helper: load the vendored vector files and pull out their KCP packets.
+ * Test helper: which vendored vector files hold KCP packets, and pulling those packets out
+ * (files load with tests/_helpers/vectors.ts).
  *
  * @module
  */
 
-/** Hex (lowercase or uppercase, no separators) → bytes. */
-export function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+import type { KcpHeader } from "../../lib/kcp/header.ts";
+import { KCPTUN_CAPTURES } from "../_helpers/vectors.ts";
 
-/** Bytes → lowercase hex. */
-export function toHex(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
-}
-
-/** Parse a vector file (path relative to tests/vectors/). */
-// deno-lint-ignore no-explicit-any
-export function loadVector(path: string): any {
-  return JSON.parse(Deno.readTextFileSync(new URL(`../vectors/${path}`, import.meta.url)));
-}
-
-/** One decoded segment as the kcp-go vector files write it. */
-export interface VectorSegment {
-  conv: number;
-  cmd: number;
-  frg: number;
-  wnd: number;
-  ts: number;
-  sn: number;
-  una: number;
-  len: number;
+/** One decoded segment as the kcp-go vector files write it: the header fields, and the data. */
+export interface VectorSegment extends KcpHeader {
   data?: string;
 }
 
@@ -69,11 +45,7 @@ export function collectKcpPackets(
 /** Files holding little-endian (kcp-go) KCP packets. */
 export const LE_VECTOR_FILES = [
   "packet.json",
-  "capture-default.json",
-  "capture-plain.json",
-  "latest/capture-latest-default.json",
-  "latest/capture-latest-gcm-qpp.json",
-  "latest/capture-latest-null-plain.json",
+  ...KCPTUN_CAPTURES,
   "latest/fec-latest.json",
   "latest/gcm.json",
   "latest/interop-2021-latest.json",

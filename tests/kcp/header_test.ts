@@ -7,14 +7,9 @@ import {
   type KcpHeader,
 } from "../../lib/kcp/header.ts";
 import { Prng } from "../../lib/link/prng.ts";
-import {
-  collectKcpPackets,
-  fromHex,
-  LE_VECTOR_FILES,
-  LIBEV_VECTOR_FILES,
-  loadVector,
-  toHex,
-} from "./_vectors.ts";
+import { fromHex, toHex } from "../_helpers/bytes.ts";
+import { loadVector } from "../_helpers/vectors.ts";
+import { collectKcpPackets, LE_VECTOR_FILES, LIBEV_VECTOR_FILES } from "./_vectors.ts";
 
 function blank(): KcpHeader {
   return { conv: 0, cmd: 0, frg: 0, wnd: 0, ts: 0, sn: 0, una: 0, len: 0 };

@@ -11,8 +11,9 @@ import {
 } from "../../lib/kcp/kcp.ts";
 import { decodeKcpHeader, encodeKcpHeader, type KcpHeader } from "../../lib/kcp/header.ts";
 import { Prng } from "../../lib/link/prng.ts";
-import { fromHex, loadVector, toHex } from "./_vectors.ts";
-import { forceSequence, randomBytes } from "./_sim.ts";
+import { fromHex, seededBytes, toHex } from "../_helpers/bytes.ts";
+import { loadVector } from "../_helpers/vectors.ts";
+import { forceSequence } from "./_sim.ts";
 
 const CONV = 0x01020304;
 
@@ -384,7 +385,7 @@ Deno.test("kcp: stream mode coalesces writes into the last queued segment, never
 Deno.test("kcp: message mode fragments, reassembles, and refuses > 255 fragments", () => {
   const a = endpoint({ mtu: 200, stream: false });
   const b = endpoint({ mtu: 200, stream: false });
-  const msg = randomBytes(176 * 2 + 50, 3);
+  const msg = seededBytes(176 * 2 + 50, 3);
   assert.equal(a.kcp.send(new Uint8Array(176 * 256)), -2);
   assert.equal(a.kcp.waitSnd(), 0, "nothing queued on error");
   assert.equal(a.kcp.send(msg), 0);
@@ -475,9 +476,9 @@ Deno.test("kcp: output buffer has reserved headroom and tailroom the caller may 
   kcp.setMtu(1350);
   kcp.setNoDelay(0, 30, 2, 1);
   kcp.streamMode = true;
-  kcp.send(randomBytes(3000, 9));
+  kcp.send(seededBytes(3000, 9));
   kcp.flush(0);
-  kcp.send(randomBytes(10, 10));
+  kcp.send(seededBytes(10, 10));
   kcp.flush(1);
   const segs = allSegs(seen);
   assert.deepEqual(segs.map((s) => [s.sn, s.len, s.conv]), [
@@ -486,7 +487,7 @@ Deno.test("kcp: output buffer has reserved headroom and tailroom the caller may 
     [2, 404, CONV],
     [3, 10, CONV],
   ]);
-  assert.deepEqual(segs[3].data, randomBytes(10, 10));
+  assert.deepEqual(segs[3].data, seededBytes(10, 10));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -557,8 +558,8 @@ Deno.test("kcp: advertised wnd is rcv_wnd − rcv_queue, and fast recover sends 
 
 Deno.test("kcp: stream recv splits segments across calls; peekSize counts every queued byte", () => {
   const { kcp } = endpoint();
-  const a = randomBytes(100, 1);
-  const b = randomBytes(100, 2);
+  const a = seededBytes(100, 1);
+  const b = seededBytes(100, 2);
   assert.equal(kcp.input(build([{ sn: 0, data: a }, { sn: 1, data: b }]), true, 0), 0);
   assert.equal(kcp.peekSize(), 200);
   assert.equal(kcp.recv(new Uint8Array(0)), -2);
@@ -574,7 +575,7 @@ Deno.test("kcp: stream recv splits segments across calls; peekSize counts every 
 
 Deno.test("kcp: a segment longer than the largest mss is accepted and delivered intact", () => {
   const { kcp } = endpoint();
-  const big = randomBytes(4000, 5);
+  const big = seededBytes(4000, 5);
   assert.equal(kcp.input(build([{ sn: 0, data: big }]), true, 0), 0);
   const dst = new Uint8Array(5000);
   assert.equal(kcp.recv(dst), 4000);
@@ -613,9 +614,9 @@ Deno.test("kcp fuzz: random, truncated and oversized packets return a status and
   kcp.setWindowSize(128, 128);
   const valid = build([
     { cmd: CMD_ACK, sn: 3, ts: 5 },
-    { sn: 0, data: randomBytes(40, 1) },
+    { sn: 0, data: seededBytes(40, 1) },
     { cmd: CMD_WINS, wnd: 9 },
-    { sn: 1, data: randomBytes(300, 2) },
+    { sn: 1, data: seededBytes(300, 2) },
   ]);
   const statuses = new Map<number, number>();
   const tally = (r: number) => statuses.set(r, (statuses.get(r) ?? 0) + 1);
@@ -898,7 +899,7 @@ Deno.test("kcp: forced sequence near 2^32 wraps sn and una correctly", () => {
   const b = endpoint({ mtu: 100 });
   forceSequence(a.kcp, 2 ** 32 - 2);
   forceSequence(b.kcp, 2 ** 32 - 2);
-  const msg = randomBytes(76 * 4, 4);
+  const msg = seededBytes(76 * 4, 4);
   a.kcp.send(msg);
   a.kcp.flush(0);
   assert.deepEqual(allSegs(a.out).map((s) => s.sn), [2 ** 32 - 2, 2 ** 32 - 1, 0, 1]);

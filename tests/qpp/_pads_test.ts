@@ -11,7 +11,8 @@ import {
   stretchSeed,
 } from "../../lib/qpp/_pads.ts";
 import { hmacSha256 } from "../../lib/qpp/_crypto.ts";
-import { hex, loadVector, unhex } from "./_helpers.ts";
+import { fromHex, toHex } from "../_helpers/bytes.ts";
+import { loadVector } from "../_helpers/vectors.ts";
 
 const vectors = loadVector("latest/qpp.json");
 
@@ -29,17 +30,17 @@ Deno.test("minimums: ceil(bitlen(256!)/8) = 211 bytes, 7 chunks; legacy floor() 
 
 for (const c of vectors.cases) {
   Deno.test(`qpp.json ${c.name}: stretched seed, chunks, AES keys, first HMAC, PRNG HMAC`, () => {
-    const seed = unhex(c.seed);
+    const seed = fromHex(c.seed);
     assert.equal(seed.length, c.seed_length);
-    if (c.stretched_seed) assert.equal(hex(stretchSeed(seed)), c.stretched_seed);
+    if (c.stretched_seed) assert.equal(toHex(stretchSeed(seed)), c.stretched_seed);
     else assert.equal(stretchSeed(seed), seed);
     const chunks = seedToChunks(seed, CHUNKS_CURRENT);
-    assert.deepEqual(chunks.map(hex), c.chunks);
-    assert.deepEqual(chunks.map((k) => hex(shuffleKey(k))), c.aes_keys);
-    assert.equal(hex(padInitialHmac(chunks, 0)), c.pad0_initial_hmac);
-    assert.equal(hex(hmacSha256(seed, PM_SELECTOR_IDENTIFIER)), c.prng.hmac);
+    assert.deepEqual(chunks.map(toHex), c.chunks);
+    assert.deepEqual(chunks.map((k) => toHex(shuffleKey(k))), c.aes_keys);
+    assert.equal(toHex(padInitialHmac(chunks, 0)), c.pad0_initial_hmac);
+    assert.equal(toHex(hmacSha256(seed, PM_SELECTOR_IDENTIFIER)), c.prng.hmac);
     // The legacy chunks are the first six of the same sequence.
-    assert.deepEqual(seedToChunks(seed, CHUNKS_LEGACY).map(hex), c.chunks.slice(0, 6));
+    assert.deepEqual(seedToChunks(seed, CHUNKS_LEGACY).map(toHex), c.chunks.slice(0, 6));
   });
 }
 
@@ -47,7 +48,7 @@ Deno.test("padInitialHmac: the pad id is written in base 2 (Go %b)", () => {
   const key = new Uint8Array(32).fill(9);
   const chunks = [key];
   const msg = (s: string) => new TextEncoder().encode(s);
-  assert.equal(hex(padInitialHmac(chunks, 0)), hex(hmacSha256(key, msg("QPP_0"))));
-  assert.equal(hex(padInitialHmac(chunks, 2)), hex(hmacSha256(key, msg("QPP_10"))));
-  assert.equal(hex(padInitialHmac(chunks, 60)), hex(hmacSha256(key, msg("QPP_111100"))));
+  assert.equal(toHex(padInitialHmac(chunks, 0)), toHex(hmacSha256(key, msg("QPP_0"))));
+  assert.equal(toHex(padInitialHmac(chunks, 2)), toHex(hmacSha256(key, msg("QPP_10"))));
+  assert.equal(toHex(padInitialHmac(chunks, 60)), toHex(hmacSha256(key, msg("QPP_111100"))));
 });

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { QppPrng } from "../../lib/qpp/prng.ts";
 import { prngSeedBytes } from "../../lib/qpp/_pads.ts";
-import { loadVector, unhex } from "./_helpers.ts";
+import { fromHex } from "../_helpers/bytes.ts";
+import { loadVector } from "../_helpers/vectors.ts";
 
 const cases = loadVector("latest/qpp.json").cases;
 
@@ -30,7 +31,7 @@ function xoshiroRef(s: bigint[]): bigint {
 for (const c of cases) {
   Deno.test(`QppPrng ${c.name}: seed derivation, state and the first 8 words`, () => {
     const p = c.prng;
-    const x = prngSeedBytes(unhex(c.seed));
+    const x = prngSeedBytes(fromHex(c.seed));
     assert.equal(Buffer.from(x).toString("hex"), p.pbkdf2);
     assert.deepEqual(le64Words(x), p.state_before_first_output);
     const prng = new QppPrng(x);
@@ -59,7 +60,7 @@ Deno.test("QppPrng: 10000 words agree with a BigInt xoshiro256** (carries and ro
 });
 
 Deno.test("QppPrng.clone: an independent copy at the same position", () => {
-  const a = new QppPrng(unhex(cases[0].prng.pbkdf2));
+  const a = new QppPrng(fromHex(cases[0].prng.pbkdf2));
   const pads = new Uint8Array(256).map((_, i) => i);
   a.permute(pads, 1, new Uint8Array(13), 0, 13, false);
   const b = a.clone();

@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
 import { Qpp, QppPrng, qppWarnings } from "../../lib/qpp/qpp.ts";
-import {
-  counterStream,
-  hex,
-  loadTestdata,
-  loadVector,
-  sha256,
-  splits,
-  unhex,
-  XorShift32,
-} from "./_helpers.ts";
+import { fromHex, sha256, toHex } from "../_helpers/bytes.ts";
+import { XorShift32 } from "../_helpers/rng.ts";
+import { loadVector } from "../_helpers/vectors.ts";
+import { counterStream, loadTestdata, splits } from "./_helpers.ts";
 
 const vectors = loadVector("latest/qpp.json");
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -20,7 +14,7 @@ function qppFor(seedHex: string, count: number, legacy = false): Qpp {
   const id = `${seedHex}/${count}/${legacy}`;
   let q = built.get(id);
   if (!q) {
-    q = new Qpp(unhex(seedHex), count, { legacy });
+    q = new Qpp(fromHex(seedHex), count, { legacy });
     built.set(id, q);
   }
   return q;
@@ -47,8 +41,8 @@ for (const c of vectors.cases) {
     assert.equal(q.numPads, c.count);
     assert.equal(c.pads.length, c.count);
     for (let i = 0; i < c.count; i++) {
-      assert.equal(hex(q.pad(i)), c.pads[i], `pad ${i}`);
-      assert.equal(hex(q.rpad(i)), c.rpads[i], `rpad ${i}`);
+      assert.equal(toHex(q.pad(i)), c.pads[i], `pad ${i}`);
+      assert.equal(toHex(q.rpad(i)), c.rpads[i], `rpad ${i}`);
     }
   });
 
@@ -57,34 +51,41 @@ for (const c of vectors.cases) {
     const rng = new XorShift32(c.count * 1000 + c.seed_length);
     for (const s of c.streams) {
       if (s.name === "decrypt_direction_arbitrary_input") {
-        const input = unhex(s.input);
-        assert.equal(hex(run(q, input, [input.length], true)), s.decrypted);
-        assert.equal(hex(run(q, unhex(s.decrypted), splits(input.length, rng), false)), s.input);
+        const input = fromHex(s.input);
+        assert.equal(toHex(run(q, input, [input.length], true)), s.decrypted);
+        assert.equal(
+          toHex(run(q, fromHex(s.decrypted), splits(input.length, rng), false)),
+          s.input,
+        );
         continue;
       }
-      const pt = unhex(s.plaintext);
-      assert.equal(hex(run(q, pt, [pt.length])), s.ciphertext, `${s.name} whole`);
+      const pt = fromHex(s.plaintext);
+      assert.equal(toHex(run(q, pt, [pt.length])), s.ciphertext, `${s.name} whole`);
       assert.equal(
-        hex(run(q, pt, splits(pt.length, s.chunked_as))),
+        toHex(run(q, pt, splits(pt.length, s.chunked_as))),
         s.ciphertext,
         `${s.name} chunked`,
       );
       for (const max of [1, 9, 100]) {
         assert.equal(
-          hex(run(q, pt, splits(pt.length, rng, max))),
+          toHex(run(q, pt, splits(pt.length, rng, max))),
           s.ciphertext,
           `${s.name} random`,
         );
       }
-      const ct = unhex(s.ciphertext);
-      assert.equal(hex(run(q, ct, splits(ct.length, rng), true)), s.plaintext, `${s.name} decrypt`);
+      const ct = fromHex(s.ciphertext);
+      assert.equal(
+        toHex(run(q, ct, splits(ct.length, rng), true)),
+        s.plaintext,
+        `${s.name} decrypt`,
+      );
     }
   });
 }
 
 Deno.test("qpp.json one_mib_check: 1 MiB encrypted in random pieces, SHA-256 of both sides", () => {
   const m = vectors.one_mib_check;
-  const q = qppFor(hex(enc(m.password)), m.count);
+  const q = qppFor(toHex(enc(m.password)), m.count);
   const pt = counterStream("qpp/1mib", 1 << 20);
   assert.equal(sha256(pt), m.plaintext_sha256);
   const rng = new XorShift32(1);
@@ -95,11 +96,11 @@ Deno.test("qpp.json one_mib_check: 1 MiB encrypted in random pieces, SHA-256 of 
 
 Deno.test("qpp.json through_kcptun_qppport: each direction starts its own keystream", () => {
   const t = vectors.through_kcptun_qppport;
-  const q = qppFor(hex(enc("it's a secrect")), 61);
-  const client = run(q, unhex(t.client_plaintext), [unhex(t.client_plaintext).length]);
-  const server = run(q, unhex(t.server_plaintext), [unhex(t.server_plaintext).length]);
-  assert.equal(hex(client), t.client_ciphertext);
-  assert.equal(hex(server), t.server_ciphertext);
+  const q = qppFor(toHex(enc("it's a secrect")), 61);
+  const client = run(q, fromHex(t.client_plaintext), [fromHex(t.client_plaintext).length]);
+  const server = run(q, fromHex(t.server_plaintext), [fromHex(t.server_plaintext).length]);
+  assert.equal(toHex(client), t.client_ciphertext);
+  assert.equal(toHex(server), t.server_ciphertext);
   const psh = t.frames.filter((f: { cmd_name: string }) => f.cmd_name === "PSH");
   assert.deepEqual(psh.map((f: { data: string }) => f.data), [
     t.client_ciphertext,
@@ -114,11 +115,11 @@ Deno.test("kcptun-wire.md §11.6: current and legacy outputs, also split 3 + 17"
     [true, "25c641ec78b41169011f1f298d8aa64faf2f347f", "5ddd719b8643c6ab9c1da3ba047f8c2c"],
   ];
   for (const [legacy, hello, zeros] of cases) {
-    const q = qppFor(hex(key), 61, legacy);
+    const q = qppFor(toHex(key), 61, legacy);
     assert.equal(q.legacy, legacy);
-    assert.equal(hex(run(q, enc("hello, quantum world"), [20])), hello);
-    assert.equal(hex(run(q, enc("hello, quantum world"), [3, 17])), hello);
-    assert.equal(hex(run(q, new Uint8Array(16), [16])), zeros);
+    assert.equal(toHex(run(q, enc("hello, quantum world"), [20])), hello);
+    assert.equal(toHex(run(q, enc("hello, quantum world"), [3, 17])), hello);
+    assert.equal(toHex(run(q, new Uint8Array(16), [16])), zeros);
   }
 });
 
@@ -133,45 +134,48 @@ Deno.test("legacy (qpp v1.1.18): every case's pads and streams match the Go libr
       pads.set(q.pad(i), 256 * i);
       rpads.set(q.rpad(i), 256 * i);
     }
-    assert.equal(hex(q.pad(0)), c.pad0, c.name);
-    assert.equal(hex(q.pad(c.count - 1)), c.pad_last, c.name);
+    assert.equal(toHex(q.pad(0)), c.pad0, c.name);
+    assert.equal(toHex(q.pad(c.count - 1)), c.pad_last, c.name);
     assert.equal(sha256(pads), c.pads_sha256, c.name);
     assert.equal(sha256(rpads), c.rpads_sha256, c.name);
     for (const s of c.streams) {
-      const pt = unhex(s.plaintext);
+      const pt = fromHex(s.plaintext);
       assert.equal(
-        hex(run(q, pt, splits(pt.length, s.chunked_as))),
+        toHex(run(q, pt, splits(pt.length, s.chunked_as))),
         s.ciphertext,
         `${c.name} ${s.name}`,
       );
-      assert.equal(hex(run(q, unhex(s.ciphertext), [pt.length], true)), s.plaintext);
+      assert.equal(toHex(run(q, fromHex(s.ciphertext), [pt.length], true)), s.plaintext);
     }
     if (c.one_mib_check) {
       const ct = run(q, counterStream("qpp/1mib", 1 << 20), [1 << 20]);
       assert.equal(sha256(ct), c.one_mib_check.ciphertext_sha256);
     }
     // Current and legacy pads differ for the same key.
-    assert.notEqual(hex(qppFor(c.seed, c.count).pad(0)), c.pad0);
+    assert.notEqual(toHex(qppFor(c.seed, c.count).pad(0)), c.pad0);
   }
 });
 
 Deno.test("capture-latest-gcm-qpp: PSH payloads decrypt to qpp_decrypted, frame by frame", () => {
   const cap = loadVector("latest/capture-latest-gcm-qpp.json");
   assert.equal(cap.settings.qpp_count, 61);
-  const q = qppFor(hex(enc(cap.settings.key)), cap.settings.qpp_count);
+  const q = qppFor(toHex(enc(cap.settings.key)), cap.settings.qpp_count);
   for (const stream of cap.streams) {
     for (const p of stream.stream_payloads) {
-      assert.equal(hex(run(q, unhex(p.payload), [p.payload.length / 2], true)), p.qpp_decrypted);
-      assert.equal(hex(run(q, unhex(p.qpp_decrypted), [p.payload.length / 2])), p.payload);
+      assert.equal(
+        toHex(run(q, fromHex(p.payload), [p.payload.length / 2], true)),
+        p.qpp_decrypted,
+      );
+      assert.equal(toHex(run(q, fromHex(p.qpp_decrypted), [p.payload.length / 2])), p.payload);
       assert.equal(p.qpp_decrypted, cap.settings.message_hex.repeat(cap.settings.rounds));
       // As a receiver sees it: one PRNG, one decrypt per PSH frame.
       const prng = q.createPrng();
       const plain = stream.smux_frames
         .filter((f: { cmd_name: string; sid: number }) => f.cmd_name === "PSH" && f.sid === p.sid)
         .map((f: { data: string }) => {
-          const d = unhex(f.data);
+          const d = fromHex(f.data);
           q.decrypt(d, prng);
-          return hex(d);
+          return toHex(d);
         })
         .join("");
       assert.equal(plain, p.qpp_decrypted);
@@ -180,7 +184,7 @@ Deno.test("capture-latest-gcm-qpp: PSH payloads decrypt to qpp_decrypted, frame 
 });
 
 Deno.test("encrypt/decrypt touch only [start, end) and need no particular alignment", () => {
-  const q = qppFor(hex(enc("it's a secrect")), 61);
+  const q = qppFor(toHex(enc("it's a secrect")), 61);
   const buf = new Uint8Array(64).fill(0x5a);
   q.encrypt(buf, q.createPrng(), 13, 33);
   assert.ok(buf.subarray(0, 13).every((b) => b === 0x5a));

@@ -10,7 +10,8 @@ import { TunnelConnection } from "../../lib/session/connection.ts";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { deriveKey } from "../../lib/crypt/kdf.ts";
 import { SMUX_DEFAULTS } from "../../lib/smux/config.ts";
-import { seededFill } from "./_helpers.ts";
+import { MODE_PRESETS } from "../../lib/kcp/kcp.ts";
+import { seededFill } from "../_helpers/bytes.ts";
 
 /** The flags that change the stack. */
 export interface PairConfig {
@@ -42,13 +43,9 @@ export class BenchPair {
       conv: 0x1234567,
       dataShards: cfg.dataShards,
       parityShards: cfg.parityShards,
-      // kcptun --mode fast, latest smux settings
-      nodelay: 0,
-      interval: 30,
-      resend: 2,
-      nc: 1,
+      ...MODE_PRESETS.fast, // kcptun --mode fast
     };
-    const smux = { ...SMUX_DEFAULTS, maxFrameSize: 8192 };
+    const smux = { ...SMUX_DEFAULTS, maxFrameSize: 8192 }; // latest smux settings
     this.client = new TunnelConnection(
       {
         ...common,

@@ -32,13 +32,13 @@ import {
   FecDecoder,
   fecType,
 } from "../../lib/fec/fec.ts";
-import { CMD_PUSH, KCP_OVERHEAD } from "../../lib/kcp/kcp.ts";
+import { CMD_PUSH, KCP_OVERHEAD, MODE_PRESETS } from "../../lib/kcp/kcp.ts";
 import { LinkDirection, type LinkProfile, type LinkStats } from "../../lib/link/link.ts";
 import { Prng } from "../../lib/link/prng.ts";
 import { SMUX_DEFAULTS, type SmuxConfig } from "../../lib/smux/config.ts";
 import { SMUX_INITIAL_PEER_WINDOW } from "../../lib/smux/frame.ts";
 import { forceSequence } from "../kcp/_sim.ts";
-import { seededBytes } from "./_helpers.ts";
+import { seededBytes, sha256 } from "../_helpers/bytes.ts";
 
 /** One end's settings (kcptun flags). */
 export interface EndConfig {
@@ -68,10 +68,7 @@ export const CLIENT_DEFAULTS: Readonly<EndConfig> = Object.freeze({
   smuxVersion: 2,
   sndwnd: 128,
   rcvwnd: 512,
-  nodelay: 0,
-  interval: 30,
-  resend: 2,
-  nc: 1,
+  ...MODE_PRESETS.fast,
   mtu: 1350,
   ackNoDelay: false,
   smux: { ...SMUX_DEFAULTS, maxFrameSize: 8192 },
@@ -782,7 +779,7 @@ export class StackSim {
     const result = (f: Flow): FlowResult => ({
       sent: f.sent,
       received: f.received,
-      sourceSha256: createHash("sha256").update(f.source).digest("hex"),
+      sourceSha256: sha256(f.source),
       receivedSha256: f.hash.copy().digest("hex"),
       eof: f.eof,
     });

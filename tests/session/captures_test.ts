@@ -15,24 +15,14 @@ import { SnappyFrameDecoder, SnappyStatus } from "../../lib/snappy/framing.ts";
 import { SMUX_PSH } from "../../lib/smux/frame.ts";
 import { SMUX_DEFAULTS } from "../../lib/smux/config.ts";
 import { Qpp } from "../../lib/qpp/qpp.ts";
+import { concat, fromHex, seededFill, toHex } from "../_helpers/bytes.ts";
+import { splitFrames } from "../_helpers/smux_frames.ts";
 import {
   type Capture,
   type CaptureDatagram,
-  concat,
-  hex,
+  KCPTUN_CAPTURES,
   loadCapture,
-  parseFrames,
-  seededFill,
-  toHex,
-} from "./_helpers.ts";
-
-const CAPTURES = [
-  "capture-default.json",
-  "capture-plain.json",
-  "latest/capture-latest-default.json",
-  "latest/capture-latest-null-plain.json",
-  "latest/capture-latest-gcm-qpp.json",
-] as const;
+} from "../_helpers/vectors.ts";
 
 /** Arbitrary start of the receiver's clock; capture `time_ms` is added to it. */
 const T0 = 7_000_000;
@@ -51,7 +41,7 @@ function captureConv(cap: Capture): number {
 
 /** What the application wrote on stream 3 in each direction: `rounds` × the message. */
 function expectedPayload(cap: Capture): Uint8Array {
-  const msg = hex(cap.settings.message_hex);
+  const msg = fromHex(cap.settings.message_hex);
   return concat(Array.from({ length: cap.settings.rounds }, () => msg));
 }
 
@@ -62,19 +52,19 @@ function qppFor(cap: Capture): Qpp | undefined {
 }
 
 function cryptFor(cap: Capture, seed: number): PacketCrypt {
-  return createPacketCrypt(cap.settings.crypt, hex(cap.pass), seededFill(seed));
+  return createPacketCrypt(cap.settings.crypt, fromHex(cap.pass), seededFill(seed));
 }
 
 function recordedPayload(cap: Capture, dir: CaptureDatagram["direction"]) {
   const s = cap.streams.find((x) => x.direction === dir)!;
   const fromFrames = concat(
-    s.smux_frames.filter((f) => f.cmd === SMUX_PSH && f.sid === SID).map((f) => hex(f.data)),
+    s.smux_frames.filter((f) => f.cmd === SMUX_PSH && f.sid === SID).map((f) => fromHex(f.data)),
   );
   const rec = s.stream_payloads?.find((p) => Number(p.sid) === SID);
   return { stream: s, fromFrames, recorded: rec };
 }
 
-for (const file of CAPTURES) {
+for (const file of KCPTUN_CAPTURES) {
   Deno.test(`captures: ${file} key derivation gives the recorded pass`, () => {
     const cap = loadCapture(file);
     assert.equal(toHex(deriveKey(cap.settings.key)), cap.pass);
@@ -98,7 +88,7 @@ for (const file of CAPTURES) {
       const rx = new Uint8Array(65536);
       const datagrams = sideDatagrams(cap, dir);
       for (const d of datagrams) {
-        const b = hex(d.datagram);
+        const b = fromHex(d.datagram);
         assert.equal(b.length, d.length);
         assert.ok(session.input(b, b.length, T0 + d.time_ms), `datagram ${d.index} opens`);
         for (let n = session.recv(rx); n > 0; n = session.recv(rx)) parts.push(rx.slice(0, n));
@@ -115,14 +105,14 @@ for (const file of CAPTURES) {
         smuxStream = dec.peek().slice();
         assert.equal(toHex(smuxStream), stream.smux_stream);
       }
-      const { frames, rest } = parseFrames(smuxStream);
+      const { frames, rest } = splitFrames(smuxStream);
       assert.equal(rest, 0);
       assert.deepEqual(
-        frames.map((f) => [f.version, f.cmd, f.sid, f.length, toHex(f.data)]),
+        frames.map((f) => [f.ver, f.cmd, f.sid, f.length, toHex(f.data)]),
         stream.smux_frames.map((f) => [f.version, f.cmd, f.sid, f.length, f.data]),
       );
       const version = cap.settings.smuxver ?? 1;
-      assert.ok(frames.every((f) => f.version === version));
+      assert.ok(frames.every((f) => f.ver === version));
 
       const payload = concat(frames.filter((f) => f.cmd === SMUX_PSH).map((f) => f.data));
       assert.deepEqual(payload, fromFrames);
@@ -204,12 +194,14 @@ function replayToServer(
     }
     dirty.clear();
   };
-  const candidates = DETECTION_ORDER.map((m) => createPacketCrypt(m, hex(cap.pass), seededFill(2)));
+  const candidates = DETECTION_ORDER.map((m) =>
+    createPacketCrypt(m, fromHex(cap.pass), seededFill(2))
+  );
   const scratch = new Uint8Array(2048);
   for (const d of sideDatagrams(cap, "client_to_server")) {
     if (opts.drop?.(d)) continue;
     const now = T0 + d.time_ms;
-    const b = hex(d.datagram);
+    const b = fromHex(d.datagram);
     if (server === undefined) {
       if (opts.detect) {
         const found = detectCrypt(b, b.length, candidates, scratch);
@@ -246,7 +238,7 @@ function assertServerGotPayload(cap: Capture, r: ServerReplay): void {
   assert.deepEqual(r.payload, expectedPayload(cap));
 }
 
-for (const file of CAPTURES) {
+for (const file of KCPTUN_CAPTURES) {
   Deno.test(`captures: ${file} client datagrams into a server TunnelConnection (auto compress/version)`, () => {
     const cap = loadCapture(file);
     const r = replayToServer(cap, { detect: false });
@@ -274,11 +266,11 @@ for (const file of CAPTURES) {
   Deno.test(`captures: ${file} detectCrypt names the method of every datagram`, () => {
     const cap = loadCapture(file);
     const candidates = DETECTION_ORDER.map((m) =>
-      createPacketCrypt(m, hex(cap.pass), seededFill(5))
+      createPacketCrypt(m, fromHex(cap.pass), seededFill(5))
     );
     const scratch = new Uint8Array(2048);
     for (const d of cap.datagrams) {
-      const b = hex(d.datagram);
+      const b = fromHex(d.datagram);
       const found = detectCrypt(b, b.length, candidates, scratch);
       assert.ok(found, `datagram ${d.index}`);
       assert.equal(found.crypt.method, cap.settings.crypt, `datagram ${d.index}`);

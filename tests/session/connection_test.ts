@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { TunnelConnection } from "../../lib/session/connection.ts";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { SMUX_DEFAULTS } from "../../lib/smux/config.ts";
-import { seededFill } from "./_helpers.ts";
+import { seededFill } from "../_helpers/bytes.ts";
 
 const U32 = 2 ** 32;
 

@@ -8,23 +8,18 @@ import assert from "node:assert/strict";
 import { detectCrypt, DETECTION_ORDER, plausiblePayload } from "../../lib/session/detect.ts";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { Prng } from "../../lib/link/prng.ts";
-import { hex, loadCapture, seededBytes, seededFill } from "./_helpers.ts";
-
-const CAPTURES = [
-  "capture-default.json",
-  "capture-plain.json",
-  "latest/capture-latest-default.json",
-  "latest/capture-latest-null-plain.json",
-  "latest/capture-latest-gcm-qpp.json",
-];
+import { fromHex, seededBytes, seededFill } from "../_helpers/bytes.ts";
+import { KCPTUN_CAPTURES, loadCapture } from "../_helpers/vectors.ts";
 
 Deno.test("detect: truncated capture datagrams are not recognised as their method", () => {
-  for (const file of CAPTURES) {
+  for (const file of KCPTUN_CAPTURES) {
     const cap = loadCapture(file);
-    const crypts = DETECTION_ORDER.map((m) => createPacketCrypt(m, hex(cap.pass), seededFill(1)));
+    const crypts = DETECTION_ORDER.map((m) =>
+      createPacketCrypt(m, fromHex(cap.pass), seededFill(1))
+    );
     const scratch = new Uint8Array(2048);
     for (const d of cap.datagrams.slice(0, 12)) {
-      const full = hex(d.datagram);
+      const full = fromHex(d.datagram);
       for (let len = 0; len < full.length; len++) {
         const found = detectCrypt(full, len, crypts, scratch);
         if (cap.settings.crypt === "null") {

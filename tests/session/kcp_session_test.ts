@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { KcpSession, payloadConv, payloadFirstSn } from "../../lib/session/kcp_session.ts";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { Prng } from "../../lib/link/prng.ts";
-import { hex, loadCapture, seededBytes, seededFill } from "./_helpers.ts";
+import { fromHex, seededBytes, seededFill } from "../_helpers/bytes.ts";
+import { KCPTUN_CAPTURES, loadCapture } from "../_helpers/vectors.ts";
 
 const U32 = 2 ** 32;
 
@@ -39,20 +40,12 @@ Deno.test("kcp session: update deadlines also work for a uint32-wrapped clock (w
   }
 });
 
-const CAPTURES = [
-  "capture-default.json",
-  "capture-plain.json",
-  "latest/capture-latest-default.json",
-  "latest/capture-latest-null-plain.json",
-  "latest/capture-latest-gcm-qpp.json",
-];
-
 Deno.test("kcp session: payloadConv / payloadFirstSn read every capture datagram as recorded", () => {
-  for (const file of CAPTURES) {
+  for (const file of KCPTUN_CAPTURES) {
     const cap = loadCapture(file);
-    const crypt = createPacketCrypt(cap.settings.crypt, hex(cap.pass), seededFill(4));
+    const crypt = createPacketCrypt(cap.settings.crypt, fromHex(cap.pass), seededFill(4));
     for (const d of cap.datagrams) {
-      const b = hex(d.datagram);
+      const b = fromHex(d.datagram);
       const n = crypt.open(b, b.length);
       assert.ok(n >= 0);
       const off = crypt.headerSize;
@@ -75,12 +68,12 @@ Deno.test("kcp session: payloadConv / payloadFirstSn read every capture datagram
 Deno.test("kcp session: truncated and random payloads only move error counters", () => {
   const cap = loadCapture("capture-default.json");
   const conv = cap.datagrams[0].kcp_segments[0].conv;
-  const crypt = createPacketCrypt("aes", hex(cap.pass), seededFill(5));
+  const crypt = createPacketCrypt("aes", fromHex(cap.pass), seededFill(5));
   const s = new KcpSession({ conv, crypt }, () => {}, 0);
   const rng = new Prng(6);
   let fed = 0;
   for (const d of cap.datagrams.filter((x) => x.direction === "client_to_server")) {
-    const b = hex(d.datagram);
+    const b = fromHex(d.datagram);
     const n = crypt.open(b, b.length);
     for (const len of [0, 1, 7, 8, 9, 23, 24, 31, 32, n - 1]) {
       if (len < 0 || len >= n) continue;

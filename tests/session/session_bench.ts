@@ -14,7 +14,7 @@
  */
 
 import { BenchPair, type PairConfig } from "./_bench_pair.ts";
-import { seededBytes, seededFill } from "./_helpers.ts";
+import { seededBytes, seededFill } from "../_helpers/bytes.ts";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { deriveKey } from "../../lib/crypt/kdf.ts";
 import { FecDecoder, FecEncoder } from "../../lib/fec/fec.ts";

@@ -8,30 +8,31 @@ import {
   SMUX_UPD,
   writeFrameHeader,
 } from "../../lib/smux/frame.ts";
-import { toHex, vector } from "./_harness.ts";
+import { toHex } from "../_helpers/bytes.ts";
+import { loadVector } from "../_helpers/vectors.ts";
 
 // deno-lint-ignore no-explicit-any
 type VFrame = any;
 
 function allVectorFrames(): VFrame[] {
   const out: VFrame[] = [];
-  const smux = vector("smux.json");
+  const smux = loadVector("smux.json");
   for (const v of smux.versions) {
     out.push(...v.library_dialog, ...v.library_keepalive);
     for (const c of v.chosen_stream_ids) out.push(...c.frames_sent, ...c.library_replies);
   }
-  const latest = vector("latest/smux-latest.json");
+  const latest = loadVector("latest/smux-latest.json");
   out.push(...latest.library_dialog_v2.frames, ...latest.window_and_upd_cadence.non_psh_frames);
   out.push(...latest.write_after_fin.frames, ...latest.kcptun_pipe_closewait.frames);
   out.push(...latest.smux_v1_5_55.close_write_half_close.frames);
   for (const file of ["capture-default.json", "latest/capture-latest-default.json"]) {
-    for (const st of vector(file).streams) out.push(...st.smux_frames);
+    for (const st of loadVector(file).streams) out.push(...st.smux_frames);
   }
   return out;
 }
 
 Deno.test("command codes match the vectors", () => {
-  assert.deepEqual(vector("smux.json").commands, {
+  assert.deepEqual(loadVector("smux.json").commands, {
     SYN: SMUX_SYN,
     FIN: SMUX_FIN,
     PSH: SMUX_PSH,

@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { SmuxSession } from "../../lib/smux/session.ts";
 import { resolveSmuxConfig } from "../../lib/smux/config.ts";
 import { SMUX_MAX_PAYLOAD, writeFrameHeader } from "../../lib/smux/frame.ts";
-import { concat, hex, Prng, vector } from "./_harness.ts";
+import { concat, fromHex } from "../_helpers/bytes.ts";
+import { Mulberry32 } from "../_helpers/rng.ts";
+import { loadVector } from "../_helpers/vectors.ts";
 
 function session(version: 1 | 2, isClient: boolean, sids: Set<number>) {
   const closed: string[] = [];
@@ -17,14 +19,14 @@ function session(version: 1 | 2, isClient: boolean, sids: Set<number>) {
   return { s, closed };
 }
 
-function frame(rng: Prng, version: number): Uint8Array {
-  const cmd = rng.int(0, 99) === 0 ? rng.int(0, 255) : rng.int(0, 4);
-  const sid = rng.int(0, 3) === 0 ? rng.u32() : rng.int(0, 12);
-  let len = rng.int(0, 4) === 0 ? rng.int(0, SMUX_MAX_PAYLOAD) : rng.int(0, 40);
-  if (cmd === 4 && rng.int(0, 3) !== 0) len = 8;
-  if (cmd !== 2 && rng.int(0, 2) !== 0) len = cmd === 4 ? 8 : 0;
+function frame(rng: Mulberry32, version: number): Uint8Array {
+  const cmd = rng.inRange(0, 99) === 0 ? rng.inRange(0, 255) : rng.inRange(0, 4);
+  const sid = rng.inRange(0, 3) === 0 ? rng.next() : rng.inRange(0, 12);
+  let len = rng.inRange(0, 4) === 0 ? rng.inRange(0, SMUX_MAX_PAYLOAD) : rng.inRange(0, 40);
+  if (cmd === 4 && rng.inRange(0, 3) !== 0) len = 8;
+  if (cmd !== 2 && rng.inRange(0, 2) !== 0) len = cmd === 4 ? 8 : 0;
   const b = new Uint8Array(8 + len);
-  const ver = rng.int(0, 199) === 0 ? rng.int(0, 255) : version;
+  const ver = rng.inRange(0, 199) === 0 ? rng.inRange(0, 255) : version;
   writeFrameHeader(b, 0, ver, cmd, len, sid);
   b.set(rng.bytes(Math.min(len, 64)), 8);
   return b;
@@ -41,12 +43,12 @@ function checkAccounting(s: SmuxSession, sids: Set<number>) {
 
 Deno.test("fuzz: random bytes in random chunks never throw", () => {
   for (let seed = 1; seed <= 200; seed++) {
-    const rng = new Prng(seed);
+    const rng = new Mulberry32(seed);
     const sids = new Set<number>();
-    const { s, closed } = session(rng.int(1, 2) as 1 | 2, rng.int(0, 1) === 1, sids);
-    const data = rng.bytes(rng.int(0, 5000));
+    const { s, closed } = session(rng.inRange(1, 2) as 1 | 2, rng.inRange(0, 1) === 1, sids);
+    const data = rng.bytes(rng.inRange(0, 5000));
     for (let o = 0; o < data.length;) {
-      const n = rng.int(1, 300);
+      const n = rng.inRange(1, 300);
       s.input(data.subarray(o, o + n), 0);
       o += n;
     }
@@ -59,25 +61,25 @@ Deno.test("fuzz: random bytes in random chunks never throw", () => {
 Deno.test("fuzz: structured random frames mixed with application calls", () => {
   let closedCount = 0, discarded = 0, accepted = 0;
   for (let seed = 1; seed <= 300; seed++) {
-    const rng = new Prng(1000 + seed);
-    const version = rng.int(1, 2) as 1 | 2;
+    const rng = new Mulberry32(1000 + seed);
+    const version = rng.inRange(1, 2) as 1 | 2;
     const sids = new Set<number>();
-    const { s } = session(version, rng.int(0, 1) === 1, sids);
+    const { s } = session(version, rng.inRange(0, 1) === 1, sids);
     const dst = new Uint8Array(512);
     for (let i = 0; i < 60; i++) {
       const bytes = frame(rng, version);
       for (let o = 0; o < bytes.length;) {
-        const n = rng.int(1, bytes.length);
+        const n = rng.inRange(1, bytes.length);
         s.input(bytes.subarray(o, o + n), i);
         o += n;
       }
-      const sid = rng.int(0, 12);
-      switch (rng.int(0, 7)) {
+      const sid = rng.inRange(0, 12);
+      switch (rng.inRange(0, 7)) {
         case 0:
           s.read(sid, dst, i);
           break;
         case 1:
-          assert.ok(s.write(sid, rng.bytes(rng.int(0, 300)), i) >= -1);
+          assert.ok(s.write(sid, rng.bytes(rng.inRange(0, 300)), i) >= -1);
           break;
         case 2:
           s.closeWrite(sid, i);
@@ -106,11 +108,11 @@ Deno.test("fuzz: structured random frames mixed with application calls", () => {
 });
 
 Deno.test("fuzz: every prefix of real frame streams is accepted without error", () => {
-  const smux = vector("smux.json");
-  const latest = vector("latest/smux-latest.json");
+  const smux = loadVector("smux.json");
+  const latest = loadVector("latest/smux-latest.json");
   // deno-lint-ignore no-explicit-any
   const clientBytes = (frames: any[]) =>
-    hex(frames.filter((f) => f.writer === "client").map((f) => f.frame).join(""));
+    fromHex(frames.filter((f) => f.writer === "client").map((f) => f.frame).join(""));
   const streams: [1 | 2, Uint8Array][] = [];
   for (const v of smux.versions) streams.push([v.version, clientBytes(v.library_dialog)]);
   streams.push([2, clientBytes(latest.library_dialog_v2.frames)]);

@@ -11,7 +11,10 @@ import {
   SMUX_UPD,
   writeFrameHeader,
 } from "../../lib/smux/frame.ts";
-import { concat, drain, Pair, parseFrames, Prng, sha256, type Side, toHex } from "./_harness.ts";
+import { concat, sha256, toHex } from "../_helpers/bytes.ts";
+import { Mulberry32 } from "../_helpers/rng.ts";
+import { parseFrames } from "../_helpers/smux_frames.ts";
+import { drain, Pair, type Side } from "./_harness.ts";
 
 const enc = new TextEncoder();
 
@@ -48,10 +51,10 @@ function manyStreams(version: 1 | 2, seed: number) {
     maxStreamBuffer: 65536,
     maxReceiveBuffer: 1 << 20,
   });
-  const rng = new Prng(seed);
+  const rng = new Mulberry32(seed);
   const mon = new WindowMonitor();
   const p = new Pair(cfg, cfg, {
-    chunkRng: new Prng(seed + 1),
+    chunkRng: new Mulberry32(seed + 1),
     onFrame: mon.onFrame,
     onDeliver: mon.onDeliver,
   });
@@ -75,9 +78,9 @@ function manyStreams(version: 1 | 2, seed: number) {
   for (let i = 0; i < N; i++) {
     const sid = p.client.session.openStream(p.now);
     sids.push(sid);
-    flows.get(p.client)!.set(sid, flow(rng.int(0, 120_000)));
+    flows.get(p.client)!.set(sid, flow(rng.inRange(0, 120_000)));
   }
-  const serverData = new Map(sids.map((sid) => [sid, flow(rng.int(0, 120_000))]));
+  const serverData = new Map(sids.map((sid) => [sid, flow(rng.inRange(0, 120_000))]));
   assert.deepEqual(sids, Array.from({ length: N }, (_, i) => 3 + 2 * i));
 
   const dst = new Uint8Array(70_000);
@@ -92,7 +95,7 @@ function manyStreams(version: 1 | 2, seed: number) {
       for (const [sid, f] of flows.get(side)!) {
         // write one bounded chunk per stream per turn (round robin)
         if (f.off < f.data.length) {
-          const n = s.write(sid, f.data.subarray(f.off, f.off + rng.int(1, 40_000)), p.now);
+          const n = s.write(sid, f.data.subarray(f.off, f.off + rng.inRange(1, 40_000)), p.now);
           assert.ok(n >= 0, `write ${side.name} ${sid}`);
           if (n === 0) blocked++;
           f.off += n;
@@ -108,9 +111,9 @@ function manyStreams(version: 1 | 2, seed: number) {
       const s = side.session;
       for (const [sid, f] of flows.get(side)!) {
         done &&= f.eof && f.finSent;
-        if (f.eof || rng.int(0, 3) !== 0) continue; // lazy readers: windows fill up
+        if (f.eof || rng.inRange(0, 3) !== 0) continue; // lazy readers: windows fill up
         for (;;) {
-          const n = s.read(sid, dst.subarray(0, rng.int(1, dst.length)), p.now);
+          const n = s.read(sid, dst.subarray(0, rng.inRange(1, dst.length)), p.now);
           if (n === 0) break;
           if (n < 0) {
             f.eof = true;
@@ -203,7 +206,7 @@ Deno.test("half-close, client first: the reply is delivered in full (never trunc
   c.closeWrite(sid, p.now);
   p.pump();
   assert.equal(s.read(sid, new Uint8Array(4), p.now), -1);
-  const answer = new Prng(2).bytes(200_000);
+  const answer = new Mulberry32(2).bytes(200_000);
   const got: Uint8Array[] = [];
   let off = 0;
   for (let i = 0; i < 1000 && (off < answer.length || got.length === 0); i++) {
@@ -232,7 +235,7 @@ Deno.test("half-close, server first: client keeps writing after the server's FIN
   const b = drain(c, sid);
   assert.deepEqual(b.data, enc.encode("banner"));
   assert.equal(b.last, -1);
-  const upload = new Prng(3).bytes(100_000);
+  const upload = new Mulberry32(3).bytes(100_000);
   assert.equal(c.write(sid, upload, p.now), 100_000, "write after the peer's FIN is allowed");
   c.closeWrite(sid, p.now);
   assert.equal(c.streamCount, 0, "both FINs passed and everything was read");
@@ -250,7 +253,7 @@ Deno.test("data then FIN in one input chunk: all data, then EOF", () => {
     const cfg = resolveSmuxConfig({ version });
     const out: Uint8Array[] = [];
     const c = new SmuxSession(true, cfg, { output: (b) => out.push(b.slice()) }, 0);
-    const data = new Prng(4).bytes(100_000);
+    const data = new Mulberry32(4).bytes(100_000);
     const sid = c.openStream(0);
     c.write(sid, data, 0);
     c.closeWrite(sid, 0);
@@ -374,7 +377,7 @@ Deno.test("maxReceiveBuffer: bufferedBytes backpressures the transport", () => {
   let gated = 0;
   let maxBuffered = 0;
   const p = new Pair(cfg, cfg, {
-    chunkRng: new Prng(9),
+    chunkRng: new Mulberry32(9),
     gate: (to) => {
       const ok = to.session.bufferedBytes < cfg.maxReceiveBuffer;
       if (!ok) gated++;
@@ -382,7 +385,7 @@ Deno.test("maxReceiveBuffer: bufferedBytes backpressures the transport", () => {
     },
   });
   const c = p.client.session, s = p.server.session;
-  const data = new Prng(10).bytes(4 << 20);
+  const data = new Mulberry32(10).bytes(4 << 20);
   const sid = c.openStream(p.now);
   for (let o = 0; o < data.length; o += 65536) {
     assert.equal(c.write(sid, data.subarray(o, o + 65536), p.now), 65536, "v1: never blocks");
@@ -559,7 +562,7 @@ Deno.test("re-entrant callbacks: synchronous loopback echo over 10 streams", () 
     },
   }, 0);
   const sent = new Map<number, Uint8Array>();
-  const rng = new Prng(5);
+  const rng = new Mulberry32(5);
   for (let i = 0; i < 10; i++) {
     const sid = c.openStream(0);
     got.set(sid, []);

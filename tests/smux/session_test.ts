@@ -5,10 +5,14 @@ import assert from "node:assert/strict";
 import { SmuxSession } from "../../lib/smux/session.ts";
 import { resolveSmuxConfig, type SmuxConfig } from "../../lib/smux/config.ts";
 import { SMUX_NOP, SMUX_PSH, SMUX_UPD } from "../../lib/smux/frame.ts";
-import { concat, drain, hex, Pair, parseFrames, Prng, sha256, toHex, vector } from "./_harness.ts";
+import { concat, fromHex, sha256, toHex } from "../_helpers/bytes.ts";
+import { Mulberry32 } from "../_helpers/rng.ts";
+import { parseFrames } from "../_helpers/smux_frames.ts";
+import { loadVector } from "../_helpers/vectors.ts";
+import { drain, Pair } from "./_harness.ts";
 
-const SMUX = vector("smux.json");
-const LATEST = vector("latest/smux-latest.json");
+const SMUX = loadVector("smux.json");
+const LATEST = loadVector("latest/smux-latest.json");
 const enc = new TextEncoder();
 
 function cfg2021(version: 1 | 2): SmuxConfig {
@@ -36,7 +40,7 @@ function cfgLatest(): SmuxConfig {
 type VFrame = any;
 
 function dataOf(frames: VFrame[], writer: string, cmd: number): Uint8Array[] {
-  return frames.filter((f) => f.writer === writer && f.cmd === cmd).map((f) => hex(f.data));
+  return frames.filter((f) => f.writer === writer && f.cmd === cmd).map((f) => fromHex(f.data));
 }
 
 for (const v of SMUX.versions) {
@@ -90,11 +94,11 @@ for (const v of SMUX.versions) {
         accept: (sid) => accepted.push(sid),
       }, 0);
       // SYN and PSH arrive; the server reads and replies; then NOP, (UPD,) FIN arrive.
-      s.input(hex(sent[0].frame + sent[1].frame), 0);
+      s.input(fromHex(sent[0].frame + sent[1].frame), 0);
       assert.deepEqual(accepted, [cse.sid]);
       assert.equal(new TextDecoder().decode(drain(s, cse.sid).data), cse.payload_text);
       assert.equal(s.write(cse.sid, enc.encode("reply"), 0), 5);
-      for (const f of sent.slice(2)) s.input(hex(f.frame), 0);
+      for (const f of sent.slice(2)) s.input(fromHex(f.frame), 0);
       assert.equal(s.read(cse.sid, new Uint8Array(8), 0), -1);
       s.closeStream(cse.sid, 0);
       assert.deepEqual(
@@ -203,7 +207,7 @@ Deno.test("smux-latest window_and_upd_cadence: 262144 bytes before the first UPD
   const cfg = cfgLatest();
   const p = new Pair(cfg, cfg);
   const c = p.client.session, s = p.server.session;
-  const data = new Prng(7).bytes(w.psh_payload_bytes);
+  const data = new Mulberry32(7).bytes(w.psh_payload_bytes);
   let written = 0;
   let pshBytes = 0;
   const nonPsh: { frame: string; before: number }[] = [];
@@ -278,7 +282,7 @@ Deno.test("smux-latest server_checks: protocol errors and accepted cases", () =>
     const ended = new Map<number, number>();
     // A reader per stream, reading as frames arrive (like the Go test's goroutines).
     for (const f of cse.frames_in) {
-      s.input(hex(f), 0);
+      s.input(fromHex(f), 0);
       for (const sid of accepted) {
         const r = drain(s, sid);
         if (!delivered.has(sid)) delivered.set(sid, []);
@@ -388,7 +392,7 @@ const CAPTURES = [
 ];
 
 for (const file of CAPTURES) {
-  const cap = vector(file);
+  const cap = loadVector(file);
   const dirs: Record<string, VFrame> = {};
   for (const st of cap.streams) dirs[st.direction] = st;
   const c2s: VFrame[] = dirs.client_to_server.smux_frames;
@@ -399,21 +403,21 @@ for (const file of CAPTURES) {
   Deno.test(`${file}: smux frames decode exactly, in any chunking`, () => {
     for (const [dir, st] of Object.entries(dirs)) {
       const frames: VFrame[] = st.smux_frames;
-      const bytes = hex(frames.map((f) => f.frame).join(""));
+      const bytes = fromHex(frames.map((f) => f.frame).join(""));
       if (st.smux_stream) assert.equal(toHex(bytes), st.smux_stream, "frames tile the stream");
       for (const f of frames) {
         assert.equal(f.frame.length, 16 + 2 * f.length);
         assert.equal(f.frame.slice(16), f.data);
       }
-      const payload = concat(frames.filter((f) => f.cmd === SMUX_PSH).map((f) => hex(f.data)));
+      const payload = concat(frames.filter((f) => f.cmd === SMUX_PSH).map((f) => fromHex(f.data)));
       for (const seed of [1, 2, 3]) {
-        const rng = new Prng(seed);
+        const rng = new Mulberry32(seed);
         const isServer = dir === "client_to_server";
         const cfg = resolveSmuxConfig({ version });
         const sess = new SmuxSession(!isServer, cfg, { output: () => {} }, 0);
         if (!isServer) assert.equal(sess.openStream(0), 3);
         for (let o = 0; o < bytes.length;) {
-          const n = seed === 1 ? 1 : rng.int(1, 64);
+          const n = seed === 1 ? 1 : rng.inRange(1, 64);
           sess.input(bytes.subarray(o, o + n), 0);
           o += n;
         }
@@ -438,8 +442,8 @@ for (const file of CAPTURES) {
     });
     const p = new Pair(cfg, cfg);
     const c = p.client.session, s = p.server.session;
-    const up = c2s.filter((f) => f.cmd === SMUX_PSH).map((f) => hex(f.data));
-    const down = s2c.filter((f) => f.cmd === SMUX_PSH).map((f) => hex(f.data));
+    const up = c2s.filter((f) => f.cmd === SMUX_PSH).map((f) => fromHex(f.data));
+    const down = s2c.filter((f) => f.cmd === SMUX_PSH).map((f) => fromHex(f.data));
     const tick = (t: number) => {
       p.now = t;
       c.tick(t);

@@ -9,7 +9,10 @@ import {
   maxEncodedLen,
   readBlockHeader,
 } from "../../lib/snappy/_block.ts";
-import { hex, loadTestdata, loadVector, makeInput, sha256, unhex, XorShift32 } from "./_helpers.ts";
+import { fromHex, sha256, toHex } from "../_helpers/bytes.ts";
+import { XorShift32 } from "../_helpers/rng.ts";
+import { loadVector } from "../_helpers/vectors.ts";
+import { loadTestdata, makeInput } from "./_helpers.ts";
 
 const table = new Uint16Array(HASH_TABLE_SIZE);
 
@@ -31,7 +34,7 @@ function decode(block: Uint8Array): Uint8Array | number {
 
 Deno.test("encodeBlock: every snappy.json `block` byte for byte", () => {
   for (const c of loadVector("snappy.json").cases) {
-    assert.equal(hex(encode(unhex(c.input))), c.block, c.name);
+    assert.equal(toHex(encode(fromHex(c.input))), c.block, c.name);
   }
 });
 

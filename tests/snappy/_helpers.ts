@@ -1,61 +1,17 @@
-/** Shared helpers for the snappy tests and benches (not part of the library). */
+/**
+ * Helpers of the snappy tests and benches only (not part of the library): the testdata files,
+ * the Go generator's inputs and random chunkings. Shared ones are in tests/_helpers.
+ *
+ * @module
+ */
 
-import { createHash } from "node:crypto";
-
-/** Lowercase hex of `b`. */
-export function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-/** Bytes of a hex string. */
-export function unhex(s: string): Uint8Array {
-  const out = new Uint8Array(s.length >>> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.substr(i * 2, 2), 16);
-  return out;
-}
-
-/** SHA-256 of `b` as hex. */
-export function sha256(b: Uint8Array): string {
-  return createHash("sha256").update(b).digest("hex");
-}
-
-/** Parses a JSON vector file under tests/vectors/. */
-// deno-lint-ignore no-explicit-any
-export function loadVector(name: string): any {
-  return JSON.parse(Deno.readTextFileSync(new URL(`../vectors/${name}`, import.meta.url)));
-}
+import { XorShift32 } from "../_helpers/rng.ts";
+import { loadJson } from "../_helpers/vectors.ts";
 
 /** Parses a JSON file under tests/snappy/testdata/. */
 // deno-lint-ignore no-explicit-any
 export function loadTestdata(name: string): any {
-  return JSON.parse(Deno.readTextFileSync(new URL(`./testdata/${name}`, import.meta.url)));
-}
-
-/** xorshift32, the generator gen_go_snappy.go uses; also drives seeded test choices. */
-export class XorShift32 {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0 || 1;
-  }
-  /** Next uint32. */
-  next(): number {
-    let s = this.#s;
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    this.#s = s >>> 0;
-    return this.#s;
-  }
-  /** Uniform-ish integer in [0, n). */
-  below(n: number): number {
-    return this.next() % n;
-  }
-  /** `n` pseudo-random bytes. */
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.next() & 0xff;
-    return out;
-  }
+  return loadJson(new URL(`./testdata/${name}`, import.meta.url));
 }
 
 /** Rebuilds an input of go_snappy_cases.json (recipe in gen_go_snappy.go). */
@@ -90,21 +46,9 @@ export function makeInput(kind: string, seed: number, length: number, param: num
 export function randomChunks(data: Uint8Array, rng: XorShift32, maxPiece: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   let p = 0;
-  while (p < data.length) {
-    const n = Math.min(rng.below(maxPiece + 1), data.length - p);
+  for (const n of rng.pieceSizes(data.length, maxPiece)) {
     out.push(data.subarray(p, p + n));
     p += n;
-  }
-  return out;
-}
-
-/** Concatenates byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
   }
   return out;
 }

@@ -7,17 +7,10 @@ import {
   SnappyStatus,
   STREAM_IDENTIFIER,
 } from "../../lib/snappy/framing.ts";
-import {
-  concat,
-  hex,
-  loadTestdata,
-  loadVector,
-  makeInput,
-  randomChunks,
-  sha256,
-  unhex,
-  XorShift32,
-} from "./_helpers.ts";
+import { concat, fromHex, sha256, toHex } from "../_helpers/bytes.ts";
+import { XorShift32 } from "../_helpers/rng.ts";
+import { loadVector } from "../_helpers/vectors.ts";
+import { loadTestdata, makeInput, randomChunks } from "./_helpers.ts";
 
 /** A chunk with an arbitrary header and body. */
 function chunk(type: number, body: Uint8Array, len = body.length): Uint8Array {
@@ -49,15 +42,15 @@ function decodeAll(parts: Uint8Array[], dec = new SnappyFrameDecoder()): [Uint8A
 }
 
 Deno.test("STREAM_IDENTIFIER is ff060000734e61507059", () => {
-  assert.equal(hex(STREAM_IDENTIFIER), loadVector("snappy.json").stream_identifier);
+  assert.equal(toHex(STREAM_IDENTIFIER), loadVector("snappy.json").stream_identifier);
 });
 
 Deno.test("encode: every snappy.json case byte for byte, and it decodes back", () => {
   for (const c of loadVector("snappy.json").cases) {
-    const input = unhex(c.input);
+    const input = fromHex(c.input);
     const enc = new SnappyFrameEncoder();
     const framed = enc.encode(input);
-    assert.equal(hex(framed), c.framed, c.name);
+    assert.equal(toHex(framed), c.framed, c.name);
     assert.equal(enc.wroteIdentifier, input.length > 0);
     const [out, st] = decodeAll([framed]);
     assert.equal(st, SnappyStatus.Ok);
@@ -70,7 +63,7 @@ Deno.test("encode: chunk split and type choice of the 100000-byte case", () => {
     x.name === "repeat_100000"
   );
   const enc = new SnappyFrameEncoder();
-  enc.encode(unhex(c.input));
+  enc.encode(fromHex(c.input));
   assert.equal(c.framed_chunks.length, 3);
   assert.deepEqual(enc.counters, {
     bytesIn: 100000,
@@ -85,14 +78,14 @@ Deno.test("encode: compstream_sequence (identifier only before the first chunk)"
   const enc = new SnappyFrameEncoder();
   const all: Uint8Array[] = [];
   for (const call of seq.calls) {
-    const out = enc.encode(unhex(call.input));
-    assert.equal(hex(out), call.output);
+    const out = enc.encode(fromHex(call.input));
+    assert.equal(toHex(out), call.output);
     all.push(out.slice());
   }
   assert.equal(enc.counters.compressedChunks, 1);
   assert.equal(enc.counters.uncompressedChunks, 2);
   const [out] = decodeAll(all);
-  assert.equal(hex(out), seq.calls.map((c: { input: string }) => c.input).join(""));
+  assert.equal(toHex(out), seq.calls.map((c: { input: string }) => c.input).join(""));
 });
 
 Deno.test("encode: an empty write produces nothing, not even the identifier", () => {
@@ -100,8 +93,8 @@ Deno.test("encode: an empty write produces nothing, not even the identifier", ()
   assert.equal(enc.encode(new Uint8Array(0)).length, 0);
   assert.equal(enc.wroteIdentifier, false);
   assert.equal(
-    hex(enc.encode(Uint8Array.of(1, 0, 0, 0, 3, 0, 0, 0))).slice(0, 20),
-    hex(STREAM_IDENTIFIER),
+    toHex(enc.encode(Uint8Array.of(1, 0, 0, 0, 3, 0, 0, 0))).slice(0, 20),
+    toHex(STREAM_IDENTIFIER),
   );
 });
 
@@ -112,7 +105,7 @@ Deno.test("encode: matches golang/snappy's writer on 248 synthetic inputs", () =
     const name = `${c.kind}/${c.param}/${c.length}`;
     assert.equal(framed.length, c.framed_length, name);
     assert.equal(sha256(framed), c.framed_sha256, name);
-    if (c.framed_hex) assert.equal(hex(framed), c.framed_hex, name);
+    if (c.framed_hex) assert.equal(toHex(framed), c.framed_hex, name);
     const [out, st] = decodeAll([framed]);
     assert.equal(st, SnappyStatus.Ok);
     assert.equal(sha256(out), c.input_sha256, name);
@@ -144,9 +137,11 @@ Deno.test("encodeInto: writes at an offset, leaves headroom alone, rejects a sho
 /** Rebuilds the bytes of a capture's snappy_chunks (2021 and latest record formats). */
 function chunkBytes(ch: Record<string, unknown>): string {
   if (typeof ch.chunk === "string") return ch.chunk;
-  if (ch.type === 255) return hex(STREAM_IDENTIFIER);
+  if (ch.type === 255) return toHex(STREAM_IDENTIFIER);
   const len = ch.length as number;
-  const header = hex(Uint8Array.of(ch.type as number, len & 0xff, (len >>> 8) & 0xff, len >>> 16));
+  const header = toHex(
+    Uint8Array.of(ch.type as number, len & 0xff, (len >>> 8) & 0xff, len >>> 16),
+  );
   return header + (ch.masked_crc32c_le as string) + (ch.data as string);
 }
 
@@ -162,7 +157,7 @@ for (
       const kcp = stream.kcp_stream as string;
       const enc = new SnappyFrameEncoder();
       const ours = stream.smux_frames.map((f: { frame: string }) =>
-        hex(enc.encode(unhex(f.frame)))
+        toHex(enc.encode(fromHex(f.frame)))
       );
       assert.equal(ours.join(""), stream.snappy_chunks.map(chunkBytes).join(""), stream.direction);
       assert.equal(ours.join(""), kcp, stream.direction);
@@ -172,13 +167,13 @@ for (
   Deno.test(`capture ${file}: kcp_stream decodes to smux_stream in any chunking`, () => {
     const rng = new XorShift32(0x5eed + file.length);
     for (const stream of loadVector(file).streams) {
-      const kcp = unhex(stream.kcp_stream);
+      const kcp = fromHex(stream.kcp_stream);
       for (const maxPiece of [1, 3, 7, 18, 64, 1000, kcp.length]) {
         const dec = new SnappyFrameDecoder();
         const [out, st] = decodeAll(randomChunks(kcp, rng, maxPiece), dec);
         assert.equal(st, SnappyStatus.Ok);
         assert.equal(dec.end(), SnappyStatus.Ok);
-        assert.equal(hex(out), stream.smux_stream, `${stream.direction} maxPiece=${maxPiece}`);
+        assert.equal(toHex(out), stream.smux_stream, `${stream.direction} maxPiece=${maxPiece}`);
         assert.equal(dec.counters.identifierChunks, 1);
         assert.equal(
           dec.counters.uncompressedChunks + dec.counters.compressedChunks,
@@ -265,7 +260,7 @@ function expectFailure(
     const [out] = decodeAll(parts, dec);
     assert.equal(dec.status, status, name);
     assert.match(dec.error ?? "", message, name);
-    assert.equal(hex(out), delivered, name);
+    assert.equal(toHex(out), delivered, name);
     // Sticky: more input is ignored, the same status comes back.
     assert.equal(dec.push(concat([STREAM_IDENTIFIER, dataChunk(1, Uint8Array.of(1))])), status);
     assert.equal(dec.end(), status);
@@ -300,7 +295,7 @@ Deno.test("decode: corrupt and unsupported streams give a status and an error, n
   expectFailure("identifier length 7", chunk(0xff, new Uint8Array(7)), C, /length 6, got 7/);
   const badCrc = good.slice();
   badCrc[badCrc.length - 1] ^= 1;
-  expectFailure("bad crc", concat([STREAM_IDENTIFIER, good, badCrc]), C, /checksum/, hex(syn));
+  expectFailure("bad crc", concat([STREAM_IDENTIFIER, good, badCrc]), C, /checksum/, toHex(syn));
   const badCrc0 = dataChunk(0, Uint8Array.of(0x61), Uint8Array.of(1, 0x00, 0x62));
   expectFailure("bad crc, compressed", concat([STREAM_IDENTIFIER, badCrc0]), C, /checksum/);
   expectFailure(
@@ -314,7 +309,7 @@ Deno.test("decode: corrupt and unsupported streams give a status and an error, n
     concat([STREAM_IDENTIFIER, good, chunk(0x7f, new Uint8Array(0))]),
     U,
     /0x7f/,
-    hex(syn),
+    toHex(syn),
   );
   // Oversized: detected from the header alone, before any body byte arrives.
   expectFailure(

@@ -5,17 +5,10 @@
  * @module
  */
 
-import {
-  connectRetry,
-  exchange,
-  freeTcpPort,
-  freeUdpPort,
-  sha256,
-  sinkTarget,
-  sourceTarget,
-  spawnGo,
-  testData,
-} from "../_helpers/net.ts";
+import { freeTcpPort, freeUdpPort } from "../../lib/lab/ports.ts";
+import { connectLocal } from "../../lib/lab/traffic.ts";
+import { seededBytes, sha256 } from "../_helpers/bytes.ts";
+import { exchange, sinkTarget, sourceTarget, spawnGo } from "../_helpers/net.ts";
 import { ourClient, ourServer } from "./_fixture.ts";
 
 /** Result of one direction of one case. */
@@ -30,9 +23,9 @@ export interface InteropResult {
 export type Pairing = "ours-client+go-server" | "go-client+ours-server";
 
 async function transfer(port: number, size: number, target: ReturnType<typeof sinkTarget>) {
-  const up = testData(size, 11);
+  const up = seededBytes(size, 11);
   const t0 = performance.now();
-  const conn = await connectRetry(port);
+  const conn = await connectLocal(port, 5000);
   await exchange(conn, up);
   await target.finished(1);
   const ms = performance.now() - t0;
@@ -42,13 +35,13 @@ async function transfer(port: number, size: number, target: ReturnType<typeof si
 
 async function download(port: number, size: number) {
   const t0 = performance.now();
-  const conn = await connectRetry(port);
+  const conn = await connectLocal(port, 5000);
   const r = await exchange(conn, new Uint8Array(0), { halfClose: false });
   const ms = performance.now() - t0;
   return {
     bytes: r.received,
     ms,
-    ok: r.received === size && r.sha256 === sha256(testData(size, 12)),
+    ok: r.received === size && r.sha256 === sha256(seededBytes(size, 12)),
   };
 }
 

@@ -4,7 +4,8 @@
  * replaces the session when its first segment has sn 0).
  */
 import assert from "node:assert/strict";
-import { echoTarget, exchange, sha256, testData } from "../_helpers/net.ts";
+import { seededBytes, sha256 } from "../_helpers/bytes.ts";
+import { echoTarget, exchange } from "../_helpers/net.ts";
 import { clientConfig, ourClient, ourServer, serverConfig } from "./_fixture.ts";
 import { startServer } from "../../lib/tunnel/server.ts";
 import { startClient } from "../../lib/tunnel/client.ts";
@@ -13,7 +14,7 @@ import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { deriveKey } from "../../lib/crypt/kdf.ts";
 
 async function echoOnce(port: number, size: number, seed: number) {
-  const data = testData(size, seed);
+  const data = seededBytes(size, seed);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const r = await exchange(conn, data);
   assert.equal(r.sha256, sha256(data));

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  echoTarget,
-  exchange,
-  sha256,
-  sinkTarget,
-  sourceTarget,
-  testData,
-} from "../_helpers/net.ts";
+import { seededBytes, sha256 } from "../_helpers/bytes.ts";
+import { echoTarget, exchange, sinkTarget, sourceTarget } from "../_helpers/net.ts";
 import { ourClient, ourServer } from "./_fixture.ts";
 
 async function roundTrip(clientArgs: string[], serverArgs: string[], size = 1 << 20) {
@@ -14,7 +8,7 @@ async function roundTrip(clientArgs: string[], serverArgs: string[], size = 1 <<
   const server = ourServer(target.port, serverArgs);
   const client = ourClient(server.addrs[0].port, clientArgs);
   try {
-    const data = testData(size, 7);
+    const data = seededBytes(size, 7);
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
     const r = await exchange(conn, data);
     assert.equal(r.received, size);
@@ -68,7 +62,7 @@ Deno.test("tunnel: 100 concurrent streams over one session, each hash-checked", 
   const client = ourClient(server.addrs[0].port);
   try {
     const results = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
-      const data = testData(20_000 + i * 997, 1000 + i);
+      const data = seededBytes(20_000 + i * 997, 1000 + i);
       const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
       const r = await exchange(conn, data);
       return r.sha256 === sha256(data) && r.received === data.length;
@@ -89,11 +83,11 @@ Deno.test("tunnel: half-close — upload then EOF, then the target's reply still
   const server = ourServer(target.port);
   const client = ourClient(server.addrs[0].port, ["--conn", "2"]);
   try {
-    const upload = testData(200_000, 4);
+    const upload = seededBytes(200_000, 4);
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
     const r = await exchange(conn, upload, { halfClose: true });
     assert.equal(r.received, 300_000);
-    assert.equal(r.sha256, sha256(testData(300_000, 3)));
+    assert.equal(r.sha256, sha256(seededBytes(300_000, 3)));
     await target.finished(1);
     assert.equal(target.records[0].received, 200_000);
     assert.equal(target.records[0].sha256, sha256(upload));
@@ -113,7 +107,7 @@ Deno.test("tunnel: unreachable target closes only that stream", async () => {
   const client = ourClient(server.addrs[0].port);
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
-    const r = await exchange(conn, testData(1000, 1));
+    const r = await exchange(conn, seededBytes(1000, 1));
     assert.equal(r.received, 0); // closed by the tunnel, nothing echoed
     assert.equal(server.sessionCount(), 1); // the session survives
   } finally {
@@ -128,11 +122,11 @@ Deno.test("tunnel: junk datagrams are counted and dropped, the server keeps serv
   const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   try {
     for (const len of [0, 1, 19, 20, 27, 100, 1400, 1500]) {
-      await sock.send(testData(len, len), server.addrs[0]);
+      await sock.send(seededBytes(len, len), server.addrs[0]);
     }
     const client = ourClient(server.addrs[0].port);
     try {
-      const data = testData(100_000, 9);
+      const data = seededBytes(100_000, 9);
       const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
       await exchange(conn, data);
       await target.finished(1);
@@ -155,7 +149,7 @@ Deno.test("tunnel: --QPP on both ends carries the stream; one end alone garbles 
   const server = ourServer(target.port, ["--key", "q"]);
   const client = ourClient(server.addrs[0].port, ["--QPP", "--key", "q"]);
   try {
-    const data = testData(100_000, 8);
+    const data = seededBytes(100_000, 8);
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
     await exchange(conn, data);
     await target.finished(1);
@@ -191,30 +185,10 @@ Deno.test("tunnel: unix socket on the client's local side and as the server's ta
   const { clientConfig } = await import("./_fixture.ts");
   const client = startClient(clientConfig(cfgArgs));
   try {
-    const data = testData(300_000, 5);
+    const data = seededBytes(300_000, 5);
     const conn = await Deno.connect({ transport: "unix", path: localPath });
-    const h = { received: 0, parts: [] as Uint8Array[] };
-    const reader = (async () => {
-      const buf = new Uint8Array(65536);
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) return;
-        h.received += n;
-        h.parts.push(buf.slice(0, n));
-      }
-    })();
-    let off = 0;
-    while (off < data.length) off += await conn.write(data.subarray(off));
-    await conn.closeWrite();
-    await reader;
-    conn.close();
-    const all = new Uint8Array(h.received);
-    let at = 0;
-    for (const p of h.parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    assert.equal(sha256(all), sha256(data));
+    const r = await exchange(conn, data);
+    assert.equal(r.sha256, sha256(data));
     await served;
   } finally {
     await client.close(1000);
@@ -230,7 +204,7 @@ Deno.test("tunnel: --ratelimit paces each session's datagrams (latest kcptun)", 
   const server = ourServer(target.port);
   const client = ourClient(server.addrs[0].port, ["--ratelimit", "200000", "--nocomp"]);
   try {
-    const data = testData(400_000, 6);
+    const data = seededBytes(400_000, 6);
     const t0 = performance.now();
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
     await exchange(conn, data);
