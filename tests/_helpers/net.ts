@@ -10,12 +10,6 @@
 import { createHash } from "node:crypto";
 import { seededBytes } from "./bytes.ts";
 
-/**
- * Re-exported for tests that take it from here; new code imports it from bytes.ts.
- * @deprecated Import `sha256` from tests/_helpers/bytes.ts.
- */
-export { sha256 } from "./bytes.ts";
-
 /** Incremental sha-256. */
 export function hasher(): { update(b: Uint8Array): void; hex(): string } {
   const h = createHash("sha256");

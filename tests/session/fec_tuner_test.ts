@@ -11,7 +11,7 @@ import { deriveKey } from "../../lib/crypt/kdf.ts";
 import { fecType } from "../../lib/fec/fec.ts";
 import { LinkDirection } from "../../lib/link/link.ts";
 import { Prng } from "../../lib/link/prng.ts";
-import { sha256 } from "../_helpers/net.ts";
+import { concat, sha256 } from "../_helpers/bytes.ts";
 
 function windows(t: FecTuner, steps: Partial<FecTunerInput>[]): boolean[] {
   const acc: FecTunerInput = { fecReceived: 0, fecSpan: 0, retransmitted: 0, deliveredSegments: 0 };
@@ -118,13 +118,7 @@ Deno.test("adaptive FEC end to end: off on a clean link, on when loss starts, ev
   }
   assert.deepEqual(phases.slice(0, 2), [false, true], "off while clean, back on under 3 % loss");
   assert.ok(plainPackets > 0 && fecPackets > 0);
-  const total = received.reduce((n, c) => n + c.length, 0);
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const c of received) {
-    all.set(c, at);
-    at += c.length;
-  }
-  assert.equal(total, sent);
+  const all = concat(received);
+  assert.equal(all.length, sent);
   assert.equal(sha256(all), sha256(data.subarray(0, sent)));
 });
