@@ -4,6 +4,12 @@
  * link loses) or the KCP window (`window × mss / RTT`). Pure arithmetic; the lab compares what
  * it measured against these numbers and the suggestions start from them.
  *
+ * Two behaviours of kcptun-ts (not of Go kcptun) change the limits, and the caller says
+ * whether the sending end has them: with rate control the send window is sized from the
+ * measured bandwidth-delay product (up to {@linkcode RATE_CONTROL_MAX_WINDOW}), so `--sndwnd`
+ * no longer caps it and only the receiver's `--rcvwnd` does; with adaptive FEC the sender stops
+ * FEC on a clean link, so neither parity nor the FEC header costs bandwidth there.
+ *
  * @module
  */
 
@@ -13,6 +19,11 @@ import type { LinkProfile } from "../link/link.ts";
 export const KCP_HEADER_BYTES = 24;
 /** kcp-go's FEC header plus the 2-byte size field, bytes, present when FEC is on. */
 export const FEC_HEADER_BYTES = 8;
+/**
+ * Largest send window kcptun-ts's rate control opens, segments (`RATE_WINDOW_MAX` in
+ * `lib/session/kcp_session.ts`).
+ */
+export const RATE_CONTROL_MAX_WINDOW = 8192;
 /** The link emulator's default queue: what the bottleneck drains in this many ms… */
 const DEFAULT_QUEUE_DRAIN_MS = 50;
 /** …but at least this many bytes (see `LinkProfile.queueBytes`). */
@@ -36,6 +47,16 @@ export interface CeilingInput {
   sndwnd: number;
   /** `--rcvwnd` of the receiving end, in segments. */
   rcvwnd: number;
+  /**
+   * The sender sizes its window from the measured bandwidth-delay product, not `sndwnd`
+   * (kcptun-ts's rate control). @default false (Go kcptun)
+   */
+  rateControl?: boolean;
+  /**
+   * The sender turns FEC off while the link loses nothing (kcptun-ts's adaptive FEC); on a
+   * link with a mean loss above 0 FEC stays on. @default false (Go kcptun)
+   */
+  adaptiveFec?: boolean;
 }
 
 /** What limits goodput: the link, the KCP window, or nothing on the link (the host's CPU). */
@@ -55,16 +76,29 @@ export interface Ceiling {
   mtu: number;
   /** Stream bytes per KCP segment: `mtu − crypt − FEC header − 24`. */
   mss: number;
-  /** True when FEC is on (both shard counts > 0, sum ≤ 256, as kcp-go decides). */
-  fec: boolean;
   /**
-   * Share of the link's bytes that can carry new stream data: `mss / mtu` times the share left
-   * by loss (`1 − loss`) or, with FEC, by parity (`data / (data + parity)`), whichever is smaller.
+   * True when the sender sends FEC: configured (both shard counts > 0, sum ≤ 256, as kcp-go
+   * decides) and not switched off by adaptive FEC on a loss-free link.
+   */
+  fec: boolean;
+  /** FEC is configured (it may still be off: see `fec`). */
+  fecConfigured: boolean;
+  /** Bytes of a full data datagram: `mtu`, or `mtu − 8` while adaptive FEC is off. */
+  datagram: number;
+  /** The window is sized by rate control (`sndwnd` does not cap it). */
+  rateControl: boolean;
+  /**
+   * Share of the link's bytes that can carry new stream data: `mss / datagram` (the datagram is
+   * `mtu`, or `mtu − 8` while adaptive FEC is off) times the share left by loss (`1 − loss`)
+   * or, with FEC, by parity (`data / (data + parity)`), whichever is smaller.
    */
   payloadShare: number;
   /** `linkBps × payloadShare`: the most the link can deliver as stream data. */
   protocolBps: number;
-  /** Segments in flight at most: `min(sndwnd of the sender, rcvwnd of the receiver)`. */
+  /**
+   * Segments in flight at most: `min(sndwnd of the sender, rcvwnd of the receiver)`, or with
+   * rate control `min(RATE_CONTROL_MAX_WINDOW, rcvwnd)`.
+   */
   windowSegments: number;
   /** `windowSegments × mss × 8 / RTT`; `Infinity` on a link without delay. */
   windowBps: number;
@@ -101,7 +135,8 @@ function checkCount(name: string, value: number, min: number, max: number): void
  * Not modelled (each costs well under 1 %): smux frame headers (8 bytes per frame of up to
  * `--framesize`), snappy chunk headers, ACK segments sharing datagrams with data, and the
  * serialisation time of one packet in the RTT. Queueing in the bottleneck raises the real RTT
- * above `rttMs`, so the window limit is an upper bound too.
+ * above `rttMs`, so the window limit is an upper bound too. Adaptive FEC is modelled as all
+ * off on a loss-free link and all on otherwise (it probes and switches between the two).
  *
  * @throws {RangeError} If a size, shard count or window is out of range.
  *
@@ -129,11 +164,16 @@ export function linkCeiling(input: CeilingInput): Ceiling {
   checkCount("Parity shards", parityShards, 0, 256);
   checkCount("Send window", sndwnd, 1, 65535);
   checkCount("Receive window", rcvwnd, 1, 65535);
-  const fec = dataShards > 0 && parityShards > 0 && dataShards + parityShards <= 256;
-  const mss = mtu - cryptOverhead - (fec ? FEC_HEADER_BYTES : 0) - KCP_HEADER_BYTES;
+  const fecConfigured = dataShards > 0 && parityShards > 0 && dataShards + parityShards <= 256;
+  // the FEC header's room stays reserved in every segment, even while adaptive FEC is off
+  const mss = mtu - cryptOverhead - (fecConfigured ? FEC_HEADER_BYTES : 0) - KCP_HEADER_BYTES;
   if (mss <= 0) {
     throw new RangeError(`MTU ${mtu} leaves no room for data after ${mtu - mss} header bytes`);
   }
+  const loss = meanLoss(input.forward);
+  const fec = fecConfigured && !(input.adaptiveFec === true && loss === 0);
+  const datagram = fecConfigured && !fec ? mtu - FEC_HEADER_BYTES : mtu;
+  const rateControl = input.rateControl === true;
   const rate = input.forward.rateBps ?? 0;
   const linkBps = rate > 0 ? rate : Infinity;
   const queueBytes = rate > 0
@@ -141,12 +181,11 @@ export function linkCeiling(input: CeilingInput): Ceiling {
       Math.max(MIN_DEFAULT_QUEUE_BYTES, Math.ceil((rate / 8000) * DEFAULT_QUEUE_DRAIN_MS))
     : 0;
   const rttMs = (input.forward.delayMs ?? 0) + (input.reverse.delayMs ?? 0);
-  const loss = meanLoss(input.forward);
   const delivered = 1 - loss;
   const share = fec ? Math.min(delivered, dataShards / (dataShards + parityShards)) : delivered;
-  const payloadShare = (mss / mtu) * share;
+  const payloadShare = (mss / datagram) * share;
   const protocolBps = linkBps * payloadShare;
-  const windowSegments = Math.min(sndwnd, rcvwnd);
+  const windowSegments = Math.min(rateControl ? RATE_CONTROL_MAX_WINDOW : sndwnd, rcvwnd);
   const windowBps = rttMs > 0 ? (windowSegments * mss * 8 * 1000) / rttMs : Infinity;
   const ceilingBps = Math.min(protocolBps, windowBps);
   const limitedBy: CeilingLimit = ceilingBps === Infinity
@@ -165,6 +204,9 @@ export function linkCeiling(input: CeilingInput): Ceiling {
     mtu,
     mss,
     fec,
+    fecConfigured,
+    datagram,
+    rateControl,
     payloadShare,
     protocolBps,
     windowSegments,

@@ -20,7 +20,8 @@ import {
 import { createPacketCrypt } from "../crypt/packet_crypt.ts";
 import { startClient } from "../tunnel/client.ts";
 import { startServer } from "../tunnel/server.ts";
-import type { Snmp } from "../session/snmp.ts";
+import { createSnmp, type Snmp } from "../session/snmp.ts";
+import { connectionOptions } from "../tunnel/options.ts";
 import type { LabDirection, LabVariant } from "./args.ts";
 import { type Ceiling, linkCeiling } from "./ceiling.ts";
 import { bestVariant, suggestSettings, type VariantSettings } from "./suggest.ts";
@@ -126,11 +127,28 @@ export function isPerfectLink(p: LinkProfile): boolean {
     !p.reorder && !p.duplicate;
 }
 
-/** The ceiling of one direction with one variant's settings. */
-function ceilingOf(parsed: Parsed, direction: LabDirection, up: LinkProfile, down: LinkProfile) {
+/** The ceiling of one direction with one variant's settings, for one implementation. */
+function ceilingOf(
+  parsed: Parsed,
+  direction: LabDirection,
+  impl: LabImpl,
+  up: LinkProfile,
+  down: LinkProfile,
+): Ceiling {
   const sender = direction === "download" ? parsed.server : parsed.client;
   const receiver = direction === "download" ? parsed.client : parsed.server;
   const crypt = createPacketCrypt(sender.crypt, new Uint8Array(32), () => {});
+  // what our tunnel would build from this config: rate control and adaptive FEC (Go has neither)
+  const ours = impl === "ours"
+    ? connectionOptions(sender, {
+      conv: 0,
+      crypt,
+      isClient: direction === "upload",
+      snmp: createSnmp(),
+      compress: !sender.nocomp,
+      smuxVersion: sender.smuxver,
+    })
+    : undefined;
   return linkCeiling({
     forward: direction === "download" ? down : up,
     reverse: direction === "download" ? up : down,
@@ -140,6 +158,8 @@ function ceilingOf(parsed: Parsed, direction: LabDirection, up: LinkProfile, dow
     parityShards: sender.parityshard,
     sndwnd: sender.sndwnd,
     rcvwnd: receiver.rcvwnd,
+    rateControl: ours?.rateControl === true,
+    adaptiveFec: ours?.adaptiveFec === true,
   });
 }
 
@@ -596,6 +616,7 @@ export async function runLab(
     const ceiling = ceilingOf(
       parsed.get(ctx.variant.label)!,
       ctx.direction,
+      ctx.impl,
       options.up,
       options.down,
     );

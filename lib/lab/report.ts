@@ -118,15 +118,18 @@ export function formatProgress(p: LabProgress): string {
 
 /** How a ceiling was reached, in one line. */
 export function explainCeiling(c: Ceiling): string {
+  const segments = c.rateControl
+    ? `${c.windowSegments} (rcvwnd; rate control sizes the send window)`
+    : String(c.windowSegments);
   const window = c.windowBps === Infinity
-    ? `window ${c.windowSegments} segments (no delay: no limit)`
-    : `window ${c.windowSegments} × ${c.mss} B / ${c.rttMs} ms RTT = ${formatRate(c.windowBps)}`;
+    ? `window ${segments} segments (no delay: no limit)`
+    : `window ${segments} × ${c.mss} B / ${c.rttMs} ms RTT = ${formatRate(c.windowBps)}`;
   if (c.linkBps === Infinity) {
     return `link unlimited; ${window} → limited by the host (CPU, sockets)`;
   }
-  const fec = c.fec ? "FEC on" : "FEC off";
+  const fec = c.fec ? "FEC on" : c.fecConfigured ? "FEC off on a clean link (adaptive)" : "FEC off";
   const link = `link ${formatRate(c.linkBps)} × ${formatPercent(c.payloadShare)} for data ` +
-    `(mss ${c.mss} of ${c.mtu} B, ${fec}, ${formatPercent(c.loss)} loss) = ` +
+    `(mss ${c.mss} of ${c.datagram} B, ${fec}, ${formatPercent(c.loss)} loss) = ` +
     formatRate(c.protocolBps);
   return `${link}; ${window} → limited by the ${c.limitedBy}`;
 }
@@ -202,7 +205,9 @@ export function formatLabReport(report: LabReport): string {
   }
 
   const ceilings = new Map<string, Ceiling>();
-  for (const run of report.runs) ceilings.set(`${run.variant}, ${run.direction}`, run.ceiling);
+  for (const run of report.runs) {
+    ceilings.set(`${run.variant}, ${run.direction}, ${run.impl}`, run.ceiling);
+  }
   if (ceilings.size > 0) {
     out.push("Ceilings:");
     for (const [key, c] of ceilings) out.push(`  ${key}: ${explainCeiling(c)}`);

@@ -130,7 +130,8 @@ export function suggestSettings(
   const overrun = mine.filter((r) =>
     r.link !== undefined && r.link.sent > 0 && r.link.queueDrops / r.link.sent > QUEUE_DROP_SHARE
   );
-  if (overrun.length > 0 && small.length === 0) {
+  // (rate control paces by the measured rate and ignores --sndwnd: nothing to suggest there)
+  if (overrun.length > 0 && small.length === 0 && !overrun[0].ceiling.rateControl) {
     const r = overrun[0];
     const queueSegments = Math.floor(r.ceiling.queueBytes / r.ceiling.mtu);
     const fits = fittingWindow(r.ceiling);
@@ -205,16 +206,21 @@ export function suggestSettings(
         : x.ceiling.loss;
       if (x.retransPct / 100 <= 2 * dropShare + 0.05) continue;
       const host = x.hostDrops ?? 0;
-      const fits = x.ceiling.bdpSegments > 0 ? fittingWindow(x.ceiling) : 0;
+      const fits = x.ceiling.bdpSegments > 0 && !x.ceiling.rateControl
+        ? fittingWindow(x.ceiling)
+        : 0;
       out.push({
         finding: `${x.direction}: ${pct(x.retransPct / 100)} of segments were resent while ` +
           `the link dropped ${pct(dropShare)}` +
           (host > 0 ? ` and the host's full UDP receive buffers dropped ${host} datagrams` : ""),
-        advice: host > 0
-          ? "Bursts of a whole window overflow the sockets' receive buffers (Deno cannot " +
-            "enlarge them, --sockbuf is ignored); a smaller send window sends smaller bursts"
+        advice: (host > 0
+          ? "Bursts overflow the sockets' receive buffers (Deno cannot enlarge them, " +
+            "--sockbuf is ignored)"
           : "The extra resends are spurious (an RTO below the RTT under load) or caused by " +
-            "drops outside the link (netstat -su); a smaller send window sends smaller bursts",
+            "drops outside the link (netstat -su)") +
+          (x.ceiling.rateControl
+            ? "; kcptun-ts paces by the measured rate, so --sndwnd does not change it"
+            : "; a smaller send window sends smaller bursts"),
         flags: fits > 0 && fits < x.ceiling.windowSegments ? ["--sndwnd", String(fits)] : [],
       });
       break;

@@ -9,14 +9,20 @@ import type { LinkProfile } from "../../lib/link/link.ts";
 import { LINK_PROFILES } from "../../lib/link/link.ts";
 import type { LabRun } from "../../lib/lab/types.ts";
 
-/** kcptun's default shape on `profile`, with the given windows (sender sndwnd, receiver rcvwnd). */
+/**
+ * kcptun's default shape on `profile`, with the given windows (sender sndwnd, receiver rcvwnd);
+ * `kcptunTs` adds our rate control and adaptive FEC.
+ */
 export function ceilingFor(
   profile: LinkProfile,
   sndwnd: number,
   rcvwnd: number,
   shards: [number, number] = [10, 3],
+  kcptunTs = false,
 ) {
   return linkCeiling({
+    rateControl: kcptunTs,
+    adaptiveFec: kcptunTs,
     forward: profile,
     reverse: profile,
     mtu: 1350,

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { type CeilingInput, linkCeiling, meanLoss } from "../../lib/lab/ceiling.ts";
+import {
+  type CeilingInput,
+  linkCeiling,
+  meanLoss,
+  RATE_CONTROL_MAX_WINDOW,
+} from "../../lib/lab/ceiling.ts";
 import { LINK_PROFILES } from "../../lib/link/link.ts";
 
 const DEFAULTS = { mtu: 1350, cryptOverhead: 20, dataShards: 10, parityShards: 3 };
@@ -133,4 +138,40 @@ Deno.test("ceiling: bad sizes and windows are RangeErrors naming the value", () 
     name: "RangeError",
     message: "MTU 60 leaves no room for data after 60 header bytes",
   });
+});
+
+Deno.test("ceiling: kcptun-ts rate control lifts the sndwnd cap; rcvwnd and 8192 remain", () => {
+  const go = linkCeiling(both("clean-100m-20ms", 128, 1024));
+  assert.equal(go.windowSegments, 128);
+  assert.equal(go.limitedBy, "window");
+  assert.equal(go.rateControl, false);
+  const ours = linkCeiling({ ...both("clean-100m-20ms", 128, 1024), rateControl: true });
+  assert.equal(ours.rateControl, true);
+  assert.equal(ours.windowSegments, 1024);
+  assert.equal(
+    linkCeiling({ ...both("loopback", 128, 65535), rateControl: true }).windowSegments,
+    RATE_CONTROL_MAX_WINDOW,
+  );
+  assert.equal(RATE_CONTROL_MAX_WINDOW, 8192);
+});
+
+Deno.test("ceiling: adaptive FEC drops parity and the FEC header on a loss-free link only", () => {
+  const clean = linkCeiling({ ...both("clean-100m-20ms", 1024, 512), adaptiveFec: true });
+  assert.equal(clean.fec, false);
+  assert.equal(clean.fecConfigured, true);
+  assert.equal(clean.mss, 1298); // the header's room stays reserved
+  assert.equal(clean.datagram, 1342);
+  assert.equal(clean.payloadShare, 1298 / 1342);
+  assert.ok(clean.ceilingBps / clean.linkBps > 0.96);
+  const lossy = linkCeiling({ ...both("lossy-50m-40ms-2pct", 1024, 512), adaptiveFec: true });
+  assert.equal(lossy.fec, true);
+  assert.equal(lossy.datagram, 1350);
+  assert.equal(lossy.payloadShare, (1298 / 1350) * (10 / 13));
+  const unconfigured = linkCeiling({
+    ...both("clean-100m-20ms", 1024, 512),
+    dataShards: 0,
+    adaptiveFec: true,
+  });
+  assert.equal(unconfigured.fecConfigured, false);
+  assert.equal(unconfigured.datagram, 1350);
 });

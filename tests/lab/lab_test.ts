@@ -63,9 +63,11 @@ Deno.test("lab: ours over the perfect loopback link, 300 kB each way, delivered 
     assert.equal(run.ceiling.limitedBy, "host");
     assert.deepEqual(run.cpu.parts.map((p) => p.name), ["lab process"]);
   }
-  // the download window is the client's rcvwnd 512, the upload one the client's sndwnd 128
+  // our rate control sizes the send window, so the receiver's rcvwnd caps it: the client's
+  // 512 for the download, the server's 1024 for the upload (not the client's sndwnd 128)
+  assert.equal(report.runs[0].ceiling.rateControl, true);
   assert.equal(report.runs[0].ceiling.windowSegments, 512);
-  assert.equal(report.runs[1].ceiling.windowSegments, 128);
+  assert.equal(report.runs[1].ceiling.windowSegments, 1024);
   const done = events.filter((e) => e.done);
   assert.deepEqual(done.map((e) => [e.index, e.total, e.bytes]), [[1, 2, SIZE], [2, 2, SIZE]]);
   for (const e of done) assert.equal(e.bps, (e.bytes * 8000) / e.elapsedMs); // whole-run rate
@@ -103,6 +105,7 @@ Deno.test({
     assert.deepEqual(report.runs.map((r) => r.impl), ["ours", "go"]);
     for (const run of report.runs) assertDelivered(run, SIZE);
     const go = report.runs[1];
+    assert.equal(go.ceiling.rateControl, false); // Go kcptun keeps kcp-go's fixed windows
     assert.deepEqual(go.cpu.parts.map((p) => p.name), [
       "kcptun-client",
       "kcptun-server",

@@ -71,9 +71,10 @@ Deno.test("report: the whole text of a report with ours, go, a failure, two vari
     "| --mode fast3 | ours | download  | 30.0 Mbit/s |   37.0 Mbit/s (link) |       81 % |           n/a |  1.0 % |        n/a |         150 |      100 | ok     |",
     "",
     "Ceilings:",
-    "  defaults, download: link 50.0 Mbit/s × 74 % for data (mss 1298 of 1350 B, FEC on, 2.0 % loss) = 37.0 Mbit/s; window 512 × 1298 B / 40 ms RTT = 133 Mbit/s → limited by the link",
-    "  defaults, upload: link 50.0 Mbit/s × 74 % for data (mss 1298 of 1350 B, FEC on, 2.0 % loss) = 37.0 Mbit/s; window 128 × 1298 B / 40 ms RTT = 33.2 Mbit/s → limited by the window",
-    "  --mode fast3, download: link 50.0 Mbit/s × 74 % for data (mss 1298 of 1350 B, FEC on, 2.0 % loss) = 37.0 Mbit/s; window 512 × 1298 B / 40 ms RTT = 133 Mbit/s → limited by the link",
+    "  defaults, download, ours: link 50.0 Mbit/s × 74 % for data (mss 1298 of 1350 B, FEC on, 2.0 % loss) = 37.0 Mbit/s; window 512 × 1298 B / 40 ms RTT = 133 Mbit/s → limited by the link",
+    "  defaults, download, go: link 50.0 Mbit/s × 74 % for data (mss 1298 of 1350 B, FEC on, 2.0 % loss) = 37.0 Mbit/s; window 512 × 1298 B / 40 ms RTT = 133 Mbit/s → limited by the link",
+    "  defaults, upload, ours: link 50.0 Mbit/s × 74 % for data (mss 1298 of 1350 B, FEC on, 2.0 % loss) = 37.0 Mbit/s; window 128 × 1298 B / 40 ms RTT = 33.2 Mbit/s → limited by the window",
+    "  --mode fast3, download, ours: link 50.0 Mbit/s × 74 % for data (mss 1298 of 1350 B, FEC on, 2.0 % loss) = 37.0 Mbit/s; window 512 × 1298 B / 40 ms RTT = 133 Mbit/s → limited by the link",
     "",
     "ours upload (defaults) failed: Stalled: nothing delivered for 20 s",
     "",
@@ -153,6 +154,15 @@ Deno.test("report: rates, percentages, links and ceilings in words", () => {
     explainCeiling(ceilingFor(LINK_PROFILES["clean-100m-20ms"], 128, 1024, [0, 0])),
     "link 100 Mbit/s × 97 % for data (mss 1306 of 1350 B, FEC off, 0.0 % loss) = 96.7 Mbit/s; " +
       "window 128 × 1306 B / 20 ms RTT = 66.9 Mbit/s → limited by the window",
+  );
+});
+
+Deno.test("report: a kcptun-ts ceiling names rate control and adaptive FEC", () => {
+  assert.equal(
+    explainCeiling(ceilingFor(LINK_PROFILES["clean-100m-20ms"], 128, 1024, [10, 3], true)),
+    "link 100 Mbit/s × 97 % for data (mss 1298 of 1342 B, FEC off on a clean link (adaptive), " +
+      "0.0 % loss) = 96.7 Mbit/s; window 1024 (rcvwnd; rate control sizes the send window) × " +
+      "1298 B / 20 ms RTT = 532 Mbit/s → limited by the link",
   );
 });
 

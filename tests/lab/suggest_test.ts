@@ -135,7 +135,11 @@ Deno.test("suggest: resends far above the link's drops get a window that fits th
     "download: 32 % of segments were resent while the link dropped 2.0 % and the host's full " +
       "UDP receive buffers dropped 4321 datagrams",
   );
-  assert.match(host[1].advice, /^Bursts of a whole window overflow the sockets' receive buffers/);
+  assert.equal(
+    host[1].advice,
+    "Bursts overflow the sockets' receive buffers (Deno cannot enlarge them, --sockbuf is " +
+      "ignored); a smaller send window sends smaller bursts",
+  );
   // within 2 × drops + 5 points: fine
   assert.deepEqual(
     flagsOf(suggestSettings([run({ goodputBps: 30e6, retransPct: 8 })], settings())),
@@ -180,4 +184,22 @@ Deno.test("suggest: flags a variant already ran are not suggested again; no runs
   assert.deepEqual(flagsOf(s), ["--ds 10 --ps 1"]);
   assert.deepEqual(suggestSettings([], {}), []);
   assert.deepEqual(suggestSettings([run({ impl: "go" })], settings()), []);
+});
+
+Deno.test("suggest: with rate control no --sndwnd advice (the window follows the BDP)", () => {
+  const paced = ceilingFor(LINK_PROFILES["lossy-50m-40ms-2pct"], 1024, 512, [10, 3], true);
+  const s = suggestSettings([
+    run({
+      ceiling: paced,
+      goodputBps: 30e6,
+      retransPct: 32,
+      hostDrops: 10,
+      link: { sent: 10_000, lost: 200, queueDrops: 500 },
+    }),
+  ], settings());
+  assert.deepEqual(flagsOf(s), ["--ds 10 --ps 1", ""]);
+  assert.match(
+    s[1].advice,
+    /kcptun-ts paces by the measured rate, so --sndwnd does not change it$/,
+  );
 });
