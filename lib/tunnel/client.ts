@@ -15,6 +15,7 @@ import { drainAndClose, DrivenConnection, type DuplexConn, monotonicNow } from "
 import { UdpEndpoint } from "./udp.ts";
 import { connectionOptions, randomConv, secureRandom } from "./options.ts";
 import { logger } from "../log.ts";
+import type { Kcp } from "../kcp/kcp.ts";
 import { Qpp } from "../qpp/qpp.ts";
 import { startSnmpLog } from "./snmp_log.ts";
 import { runUntilAborted } from "./run.ts";
@@ -42,6 +43,8 @@ export interface ClientHandle {
   readonly snmp: Snmp;
   /** Live KCP sessions (slots and expired ones still serving streams). */
   sessionCount(): number;
+  /** The KCP engine of every live session (RTT, windows; for the lab and diagnostics). */
+  kcpSessions(): Kcp[];
   /** Each live session's conv, local UDP port and server address. */
   sessions(): { conv: number; localPort: number; remote: string; expired: boolean }[];
   /** Graceful stop. */
@@ -250,6 +253,7 @@ export function startClient(config: ClientConfig): ClientHandle {
     addr: listener.addr,
     snmp,
     sessionCount: () => live.size,
+    kcpSessions: () => [...live].map((s) => s.driven.tc.session.kcp),
     sessions: () =>
       [...live].map((s) => ({
         conv: s.driven.tc.session.conv,

@@ -16,6 +16,7 @@ import { drainAndClose, DrivenConnection, type DuplexConn, monotonicNow } from "
 import { UdpEndpoint } from "./udp.ts";
 import { connectionOptions, secureRandom } from "./options.ts";
 import { logger } from "../log.ts";
+import type { Kcp } from "../kcp/kcp.ts";
 import { Qpp } from "../qpp/qpp.ts";
 import { startSnmpLog } from "./snmp_log.ts";
 import { runUntilAborted } from "./run.ts";
@@ -47,6 +48,8 @@ export interface ServerHandle {
   readonly snmp: Snmp;
   /** Live sessions. */
   sessionCount(): number;
+  /** The KCP engine of every live session (RTT, windows; for the lab and diagnostics). */
+  kcpSessions(): Kcp[];
   /** Detected or pinned settings of each live session (for logs and tests). */
   sessions(): {
     peer: string;
@@ -222,6 +225,7 @@ export function startServer(config: ServerConfig): ServerHandle {
     addrs: endpoints.map((e) => e.addr),
     snmp,
     sessionCount: () => sessions.size,
+    kcpSessions: () => [...sessions.values()].map((s) => s.driven.tc.session.kcp),
     sessions: () =>
       [...sessions.values()].map((s) => ({
         peer: s.key,
