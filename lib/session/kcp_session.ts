@@ -221,7 +221,11 @@ export class KcpSession {
   #applyRate(now: number): void {
     const rc = this.#rate!;
     const kcp = this.kcp;
-    rc.update(now, { delivered: kcp.delivered, rtt: kcp.latestRtt, inflight: kcp.inflight });
+    rc.update(now, {
+      delivered: kcp.delivered,
+      rtt: kcp.latestRtt,
+      inflight: kcp.inflight,
+    });
     kcp.pacingRate = rc.pacingRate();
     const w = Math.min(RATE_WINDOW_MAX, rc.window());
     if (w !== this.#window) {

@@ -26,6 +26,8 @@ const PROBE_GAINS = [1.25, 0.75, 1, 1, 1, 1, 1, 1];
 const BW_FILTER_ROUNDS = 10;
 const MIN_RTT_WINDOW_MS = 10_000;
 const MIN_ROUND_MS = 5;
+/** Smallest RTT the window is sized for: half of it covers kcp-go 2021's 30 ms ACK delay. */
+export const WINDOW_RTT_FLOOR_MS = 25;
 
 /** The controller's view of its KCP sender, read once per call. */
 export interface RateSample {
@@ -133,11 +135,18 @@ export class RateController {
     return this.#btlBw * gain;
   }
 
-  /** Send window in segments: twice the bandwidth-delay product (at least {@link MIN_WINDOW}). */
+  /**
+   * Send window in segments: twice the bandwidth-delay product (at least {@link MIN_WINDOW}),
+   * with the RTT taken as at least {@link WINDOW_RTT_FLOOR_MS}. The floor covers a peer that
+   * delays its ACKs on a fast path — kcp-go 2021 flushes them only every 30 ms, which the
+   * minimum RTT does not show — without letting queueing delay (which the smoothed RTT holds)
+   * inflate the window.
+   */
   window(): number {
     if (this.#btlBw === 0 || this.#minRtt === 0) return INITIAL_WINDOW;
     const gain = this.#state === "startup" ? STARTUP_GAIN : 2;
-    const bdp = this.#btlBw * this.#minRtt / 1000 / this.#segment;
+    const rtt = this.#minRtt > WINDOW_RTT_FLOOR_MS ? this.#minRtt : WINDOW_RTT_FLOOR_MS;
+    const bdp = this.#btlBw * rtt / 1000 / this.#segment;
     return Math.max(MIN_WINDOW, Math.ceil(gain * bdp));
   }
 }

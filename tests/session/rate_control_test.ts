@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { INITIAL_WINDOW, MIN_WINDOW, RateController } from "../../lib/session/rate_control.ts";
+import {
+  INITIAL_WINDOW,
+  MIN_WINDOW,
+  RateController,
+  WINDOW_RTT_FLOOR_MS,
+} from "../../lib/session/rate_control.ts";
 import { KcpSession } from "../../lib/session/kcp_session.ts";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { deriveKey } from "../../lib/crypt/kdf.ts";
@@ -120,4 +125,19 @@ Deno.test("rate control over a 10 Mbit/s bottleneck: far fewer queue drops, more
   assert.ok(paced.queueDrops * 10 < plain.queueDrops, JSON.stringify({ plain, paced }));
   assert.ok(paced.retrans * 5 < plain.retrans, JSON.stringify({ plain, paced }));
   assert.ok(paced.mbps > 1.5 * plain.mbps, JSON.stringify({ plain, paced }));
+});
+
+Deno.test("rate control: the window is sized for at least 25 ms, covering kcp-go 2021's delayed ACKs", () => {
+  // a loopback path to a Go peer: RTT samples near 1 ms, but ACKs come every 30 ms
+  const rc = new RateController(1000);
+  let delivered = 0;
+  rc.update(0, { delivered, rtt: 1, inflight: 100 });
+  for (let t = 5; t <= 200; t += 5) {
+    delivered += 50_000; // 10 MB/s
+    rc.update(t, { delivered, rtt: 1, inflight: 100 });
+  }
+  assert.equal(rc.minRtt, 1);
+  assert.equal(rc.bottleneckRate, 10_000_000);
+  const gain = rc.state === "startup" ? 2.885 : 2;
+  assert.equal(rc.window(), Math.ceil(gain * 10_000_000 * (WINDOW_RTT_FLOOR_MS / 1000) / 1000));
 });
