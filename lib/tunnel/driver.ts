@@ -255,6 +255,9 @@ export class DrivenConnection {
       closeConn();
       this.#wake(sid, "read");
       this.#wake(sid, "write");
+      // a writer parked on a full KCP queue must not outlive its pipe (shutdown waits on it);
+      // other parked writers wake too, re-check the gate and park again
+      for (const f of this.#drainWaiters.splice(0)) f();
     };
     const onAbort = () => breakPipe();
     signal?.addEventListener("abort", onAbort, { once: true });
