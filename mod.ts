@@ -88,6 +88,9 @@ export {
   TunnelConnection,
 } from "./lib/session/connection.ts";
 export { detectCrypt, DETECTION_ORDER } from "./lib/session/detect.ts";
+export { RateController, type RateSample } from "./lib/session/rate_control.ts";
+export { FecTuner, type FecTunerInput } from "./lib/session/fec_tuner.ts";
+export { RATELIMIT_BURST, TokenBucket } from "./lib/session/token_bucket.ts";
 export { createSnmp, type Snmp, SNMP_FIELDS, type SnmpField } from "./lib/session/snmp.ts";
 
 // configuration

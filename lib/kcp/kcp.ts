@@ -395,6 +395,7 @@ export class Kcp {
     return (this.sndNxt - this.sndUna) >>> 0;
   }
 
+  /** Congestion window in segments (used only with nc = 0). */
   get cwnd(): number {
     return this.congWnd;
   }
