@@ -48,7 +48,6 @@ function cpuTimes(pid: number): [number, number] {
 
 interface Proc {
   pid: number;
-  readyLine: string;
   gcs: Map<string, number>;
   stop(): Promise<void>;
 }
@@ -57,7 +56,7 @@ async function spawnEnd(
   role: "client" | "server" | "relay",
   args: string[],
   profDir: string | undefined,
-): Promise<Proc> {
+): Promise<Proc & { readyLine: string }> {
   const flags = ["run", "-A", "--config", CONFIG];
   if (role !== "relay") flags.push("--v8-flags=--trace-gc");
   if (profDir !== undefined && role !== "relay") {
