@@ -9,6 +9,7 @@
  */
 
 import type { BlockCipher } from "./_cfb.ts";
+import { readBE, writeBE } from "./_be.ts";
 
 function xtime(b: number): number {
   return ((b << 1) ^ (b & 0x80 ? 0x11b : 0)) & 0xff;
@@ -46,17 +47,6 @@ const T3 = new Int32Array(256);
     T3[b] = (t >>> 24) | (t << 8);
   }
 })();
-
-function readBE(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
-}
-
-function writeBE(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
-}
 
 /** AES encryption with a 16-, 24- or 32-byte key. */
 export class SoftAes implements BlockCipher {

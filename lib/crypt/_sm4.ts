@@ -5,6 +5,7 @@
  */
 
 import type { BlockCipher } from "./_cfb.ts";
+import { readBE, writeBE } from "./_be.ts";
 
 /** The SM4 S-box (GB/T 32907 Table 1), row-major, 2 hex digits per entry. */
 const SBOX_HEX =
@@ -47,17 +48,6 @@ function keyT(x: number): number {
   const b = (SBOX[x >>> 24] << 24) | (SBOX[(x >>> 16) & 0xff] << 16) |
     (SBOX[(x >>> 8) & 0xff] << 8) | SBOX[x & 0xff];
   return b ^ rotl(b, 13) ^ rotl(b, 23);
-}
-
-function readBE(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
-}
-
-function writeBE(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
 }
 
 /** SM4 with a 16-byte key (the `sm4` crypt takes pass[0:16]). */

@@ -6,19 +6,9 @@
  */
 
 import type { BlockCipher } from "./_cfb.ts";
+import { readBE, writeBE } from "./_be.ts";
 
 const DELTA = 0x9e3779b9 | 0;
-
-function readBE(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
-}
-
-function writeBE(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
-}
 
 /**
  * TEA with a configurable number of rounds, counted the way golang.org/x/crypto/tea counts them
