@@ -2,8 +2,23 @@
  * CRC-32/IEEE (zlib's `crc32`, reflected polynomial 0xEDB88320, init and xorout 0xFFFFFFFF),
  * the checksum kcp-go stores at bytes 16..19 of every CFB/salsa20/xor/none datagram.
  *
+ * Inputs of {@link NATIVE_MIN} bytes or more go to the runtime's native `node:zlib` `crc32`
+ * (carry-less-multiply accelerated in Deno: about 0.1 µs per 1330-byte payload against 1.9 µs
+ * for the JavaScript table loop); shorter ones, and runtimes without it, use the table loop.
+ *
  * @module
  */
+
+import * as zlib from "node:zlib";
+
+/** Shortest input handed to the native CRC (below it the call overhead dominates). */
+const NATIVE_MIN = 64;
+
+type NativeCrc32 = (data: Uint8Array, value?: number) => number;
+const nativeCrc32: NativeCrc32 | undefined =
+  typeof (zlib as { crc32?: unknown }).crc32 === "function"
+    ? (zlib as unknown as { crc32: NativeCrc32 }).crc32
+    : undefined;
 
 const POLY = 0xedb88320;
 const SLICES = 8;
@@ -30,8 +45,9 @@ function buildTable(): Int32Array {
 /**
  * CRC-32/IEEE of `buf[start, end)`.
  *
- * Table-driven, eight bytes per step (slicing-by-8); allocates nothing. Out-of-range bounds are
- * clamped to the buffer.
+ * Native for inputs of 64 bytes or more where the runtime has `node:zlib` `crc32`, else
+ * table-driven, eight bytes per step (slicing-by-8). Out-of-range bounds are clamped to the
+ * buffer.
  *
  * @param buf The bytes to checksum.
  * @param start First byte included (default 0).
@@ -48,6 +64,9 @@ function buildTable(): Int32Array {
 export function crc32(buf: Uint8Array, start = 0, end: number = buf.length): number {
   if (end > buf.length) end = buf.length;
   if (start < 0) start = 0;
+  if (nativeCrc32 !== undefined && end - start >= NATIVE_MIN) {
+    return nativeCrc32(start === 0 && end === buf.length ? buf : buf.subarray(start, end)) >>> 0;
+  }
   const t = TABLE;
   let c = -1;
   let i = start;

@@ -11,11 +11,12 @@
  * @module
  */
 
-import { createCipheriv, createDecipheriv } from "node:crypto";
 import { crc32 } from "./crc32.ts";
 import { NoncePool } from "./_nonce_pool.ts";
 import { checkPass, selectBlockCrypt, type SizedBlockCrypt } from "./_select.ts";
 import { CRYPT_METHODS } from "./block_crypt.ts";
+import { GcmPacketCrypt } from "./_gcm.ts";
+import { checkSealLength, validLength } from "./_lengths.ts";
 
 /** Offset of the 16-byte random nonce in a framed datagram. */
 const NONCE_OFFSET = 0;
@@ -24,10 +25,6 @@ const NONCE_SIZE = 16;
 const CRC_OFFSET = 16;
 /** Header of the CFB/salsa20/xor/none framing: nonce + CRC. */
 const FRAMED_HEADER = 20;
-
-const GCM_NONCE_SIZE = 12;
-const GCM_TAG_SIZE = 16;
-const GCM_KEY_SIZE = 16;
 
 /**
  * Packet crypto for one `--crypt` method: seals payloads into datagrams and opens datagrams in
@@ -56,20 +53,6 @@ export interface PacketCryptCounters {
   readonly shortPackets: number;
   /** Datagrams `open` rejected for a CRC-32 or GCM tag mismatch (kcp-go's `InCsumErrors`). */
   readonly checksumErrors: number;
-}
-
-function checkSealLength(buf: Uint8Array, payloadLen: number, overhead: number): void {
-  if (!Number.isInteger(payloadLen) || payloadLen < 0 || payloadLen + overhead > buf.length) {
-    throw new RangeError(
-      `Payload length must be 0..${
-        buf.length - overhead
-      } for a ${buf.length}-byte buffer, got ${payloadLen}`,
-    );
-  }
-}
-
-function validLength(buf: Uint8Array, len: number): boolean {
-  return Number.isInteger(len) && len >= 0 && len <= buf.length;
 }
 
 /** nonce(16) ‖ crc32 ‖ payload, all through a kcp-go BlockCrypt. */
@@ -115,60 +98,6 @@ class FramedPacketCrypt implements PacketCrypt, PacketCryptCounters {
       return -1;
     }
     return len - FRAMED_HEADER;
-  }
-}
-
-/** nonce(12) ‖ AES-128-GCM(payload) ‖ tag(16), no AAD, no CRC (latest kcp-go `aeadCrypt`). */
-class GcmPacketCrypt implements PacketCrypt, PacketCryptCounters {
-  readonly method = "aes-128-gcm";
-  readonly headerSize = GCM_NONCE_SIZE;
-  readonly trailerSize = GCM_TAG_SIZE;
-  shortPackets = 0;
-  checksumErrors = 0;
-  readonly #key: Uint8Array;
-  readonly #nonces: NoncePool;
-
-  constructor(pass: Uint8Array, random: (dst: Uint8Array) => void) {
-    this.#key = pass.slice(0, GCM_KEY_SIZE);
-    this.#nonces = new NoncePool(random, GCM_NONCE_SIZE);
-  }
-
-  seal(buf: Uint8Array, payloadLen: number): number {
-    checkSealLength(buf, payloadLen, GCM_NONCE_SIZE + GCM_TAG_SIZE);
-    this.#nonces.take(buf, 0);
-    const end = GCM_NONCE_SIZE + payloadLen;
-    // node:crypto allocates its output buffers; there is no update-into-buffer API.
-    const cipher = createCipheriv("aes-128-gcm", this.#key, buf.subarray(0, GCM_NONCE_SIZE));
-    const ct = cipher.update(buf.subarray(GCM_NONCE_SIZE, end));
-    cipher.final();
-    buf.set(ct, GCM_NONCE_SIZE);
-    buf.set(cipher.getAuthTag(), end);
-    return end + GCM_TAG_SIZE;
-  }
-
-  open(buf: Uint8Array, len: number): number {
-    if (!validLength(buf, len)) return -1;
-    if (len < GCM_NONCE_SIZE + GCM_TAG_SIZE) {
-      this.shortPackets++;
-      return -1;
-    }
-    const end = len - GCM_TAG_SIZE;
-    let pt: Uint8Array;
-    try {
-      const decipher = createDecipheriv(
-        "aes-128-gcm",
-        this.#key,
-        buf.subarray(0, GCM_NONCE_SIZE),
-      );
-      decipher.setAuthTag(buf.subarray(end, len));
-      pt = decipher.update(buf.subarray(GCM_NONCE_SIZE, end));
-      decipher.final();
-    } catch {
-      this.checksumErrors++;
-      return -1;
-    }
-    buf.set(pt, GCM_NONCE_SIZE);
-    return end - GCM_NONCE_SIZE;
   }
 }
 
