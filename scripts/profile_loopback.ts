@@ -8,6 +8,7 @@
  * deno run -A scripts/profile_loopback.ts                      # 200 MB download, CPU/GB + GC
  * deno run -A scripts/profile_loopback.ts --prof /tmp/prof     # also write and summarise profiles
  * deno run -A scripts/profile_loopback.ts --direction upload --mb 100 -- --crypt aes-128-gcm
+ * deno run -A scripts/profile_loopback.ts --link lossy-50m-40ms-2pct --mb 20   # via the relay
  * ```
  *
  * Arguments after `--` go to both tunnel ends. Exit codes: 0 when the data arrived intact,
@@ -31,6 +32,7 @@ import { formatSummary, summarise } from "./profile_top.ts";
 
 const CLI = fromFileUrl(new URL("../cli.ts", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../deno.json", import.meta.url));
+const RELAY = fromFileUrl(new URL("./relay.ts", import.meta.url));
 const GC_LINE = /\b(Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)\b/g;
 
 /** User and system CPU seconds of `pid` from `/proc/<pid>/stat`. */
@@ -51,21 +53,24 @@ interface Proc {
 }
 
 async function spawnEnd(
-  role: "client" | "server",
+  role: "client" | "server" | "relay",
   args: string[],
   profDir: string | undefined,
-): Promise<Proc> {
-  const flags = ["run", "-A", "--config", CONFIG, "--v8-flags=--trace-gc"];
-  if (profDir !== undefined) {
+): Promise<Proc & { readyLine: string }> {
+  const flags = ["run", "-A", "--config", CONFIG];
+  if (role !== "relay") flags.push("--v8-flags=--trace-gc");
+  if (profDir !== undefined && role !== "relay") {
     flags.push("--cpu-prof", `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${role}.cpuprofile`);
   }
+  const script = role === "relay" ? [RELAY] : [CLI, role];
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...flags, CLI, role, ...args],
+    args: [...flags, ...script, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const gcs = new Map<string, number>();
+  let readyLine = "";
   let ready: () => void;
   const readyP = new Promise<void>((r) => ready = r);
   let tail = "";
@@ -77,7 +82,10 @@ async function spawnEnd(
       const lines = line.split("\n");
       line = lines.pop()!;
       for (const l of lines) {
-        if (l.includes("Listening on")) ready();
+        if (l.includes("Listening on") || /relay listening on/.test(l)) {
+          readyLine ||= l;
+          ready();
+        }
         for (const m of l.matchAll(GC_LINE)) gcs.set(m[1], (gcs.get(m[1]) ?? 0) + 1);
         if (!l.includes("ms: ")) tail = (tail + l + "\n").slice(-2000);
       }
@@ -91,6 +99,7 @@ async function spawnEnd(
   exited.catch(() => {});
   return {
     pid: child.pid,
+    readyLine,
     gcs,
     async stop() {
       try {
@@ -109,12 +118,14 @@ export async function main(argv: string[]): Promise<number> {
   let mb = 200;
   let direction = "download";
   let profDir: string | undefined;
+  let link: string | undefined;
   let extra: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--mb") mb = Number(argv[++i]);
     else if (a === "--direction") direction = argv[++i];
     else if (a === "--prof") profDir = argv[++i];
+    else if (a === "--link") link = argv[++i];
     else if (a === "--") {
       extra = argv.slice(i + 1);
       break;
@@ -135,8 +146,16 @@ export async function main(argv: string[]): Promise<number> {
     ...["-l", `127.0.0.1:${udp}`, "-t", `127.0.0.1:${target.port}`],
     ...extra,
   ], profDir);
+  let remote = udp;
+  let relay: Proc | undefined;
+  if (link !== undefined) {
+    relay = await spawnEnd("relay", [
+      ...["--listen", "127.0.0.1:0", "--target", `127.0.0.1:${udp}`, "--profile", link],
+    ], undefined);
+    remote = Number(/:(\d+) ->/.exec(relay.readyLine)?.[1]);
+  }
   const client = await spawnEnd("client", [
-    ...["-l", `127.0.0.1:${tcp}`, "-r", `127.0.0.1:${udp}`],
+    ...["-l", `127.0.0.1:${tcp}`, "-r", `127.0.0.1:${remote}`],
     ...extra,
   ], profDir);
   const app = await connectLocal(tcp, 10000);
@@ -158,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
   target.close();
   await client.stop();
   await server.stop();
+  await relay?.stop();
   const ok = sent.bytes === got.bytes && sent.sha256 === got.sha256 && !sent.error && !got.error;
   const gb = got.bytes / 1e9;
   const user = [0, 1].map((i) => after[i][0] - before[i][0]);
@@ -166,7 +186,9 @@ export async function main(argv: string[]): Promise<number> {
   const gcText = (i: number, m: Map<string, number>) =>
     [...m].map(([k, v]) => `${k} ${v - (gc0[i].get(k) ?? 0)}`).join(", ");
   console.log(
-    `${direction} ${(got.bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s ` +
+    `${link ?? "loopback"} ${direction} ${(got.bytes / 1e6).toFixed(0)} MB in ${
+      seconds.toFixed(1)
+    } s ` +
       `(${((got.bytes * 8) / seconds / 1e6).toFixed(0)} Mbit/s), ${ok ? "intact" : "FAILED"}`,
   );
   console.log(

@@ -183,24 +183,26 @@ export class DrivenConnection {
     this.#schedule(next, now);
   };
 
-  #kick(): void {
-    const now = monotonicNow();
+  #kick(now: number = monotonicNow()): void {
     this.#schedule(this.tc.session.nextDeadline(now), now);
   }
 
   /** A datagram from the peer. Returns false if it did not authenticate. */
   input(buf: Uint8Array, length: number): boolean {
     if (this.#closed) return false;
-    const ok = this.tc.input(buf, length, monotonicNow());
-    if (ok) this.#kick();
+    // one clock read per datagram (each is an op call of about 0.35 µs)
+    const now = monotonicNow();
+    const ok = this.tc.input(buf, length, now);
+    if (ok) this.#kick(now);
     return ok;
   }
 
   /** An already-decrypted payload. */
   inputPayload(buf: Uint8Array, offset: number, length: number): void {
     if (this.#closed) return;
-    this.tc.inputPayload(buf, offset, length, monotonicNow());
-    this.#kick();
+    const now = monotonicNow();
+    this.tc.inputPayload(buf, offset, length, now);
+    this.#kick(now);
   }
 
   /** Opens a stream; -1 if the session cannot open more. */
@@ -271,12 +273,14 @@ export class DrivenConnection {
           if (n === null) break;
           if (qppOut !== undefined) qpp!.encrypt(buf, qppOut, 0, n);
           let off = 0;
+          let now = -1;
           while (off < n && !broken) {
             if (!this.tc.canWrite()) {
               await this.#waitDrain();
               continue;
             }
-            const k = this.tc.write(sid, buf.subarray(off, n), monotonicNow());
+            now = monotonicNow();
+            const k = this.tc.write(sid, buf.subarray(off, n), now);
             if (k < 0) return breakPipe();
             if (k === 0) {
               await this.#wait(sid, "write");
@@ -285,7 +289,7 @@ export class DrivenConnection {
             off += k;
             result.sent += k;
           }
-          this.#kick();
+          if (now >= 0) this.#kick(now);
         }
         if (!broken) this.tc.closeWrite(sid, monotonicNow());
       } catch {
