@@ -1,7 +1,8 @@
 /**
  * latest kcptun's `--crypt aes-128-gcm` datagram framing: OpenSSL's AES-128-GCM through FFI with
- * two long-lived contexts where it can be used (about 1 µs per datagram, nothing allocated),
- * else `node:crypto` with a cipher object per datagram (about 33 µs).
+ * two long-lived contexts where it can be used (0.7 µs to seal or open a 1344-byte payload,
+ * nothing allocated), else `node:crypto` with a cipher object per datagram (12 µs measured by
+ * `tests/crypt/_openssl_bench.ts`).
  *
  * @module
  */
