@@ -48,6 +48,7 @@ function cpuTimes(pid: number): [number, number] {
 
 interface Proc {
   pid: number;
+  readyLine: string;
   gcs: Map<string, number>;
   stop(): Promise<void>;
 }
@@ -56,7 +57,7 @@ async function spawnEnd(
   role: "client" | "server" | "relay",
   args: string[],
   profDir: string | undefined,
-): Promise<Proc & { readyLine: string }> {
+): Promise<Proc> {
   const flags = ["run", "-A", "--config", CONFIG];
   if (role !== "relay") flags.push("--v8-flags=--trace-gc");
   if (profDir !== undefined && role !== "relay") {
