@@ -49,8 +49,11 @@ export interface TargetRecord {
 export interface Target {
   port: number;
   records: TargetRecord[];
-  /** Resolves after `n` connections have finished. */
-  finished(n: number): Promise<void>;
+  /**
+   * Resolves after `n` connections have finished; rejects after `timeoutMs` (default 60 s) with
+   * what has arrived so far, so that a stalled tunnel fails a test instead of hanging it.
+   */
+  finished(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ function startTarget(serve: Serve): Target {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const records: TargetRecord[] = [];
   const tasks = new Set<Promise<void>>();
+  const open = new Set<TargetRecord>();
   let waiters: { n: number; resolve: () => void }[] = [];
   const check = () => {
     waiters = waiters.filter((w) => {
@@ -78,6 +82,7 @@ function startTarget(serve: Serve): Target {
       const t = (async () => {
         const rec: TargetRecord = { received: 0, sha256: "", sent: 0 };
         const h = hasher();
+        open.add(rec);
         try {
           await serve(conn, rec, h);
         } catch {
@@ -88,6 +93,7 @@ function startTarget(serve: Serve): Target {
           } catch { /* closed */ }
         }
         rec.sha256 = h.hex();
+        open.delete(rec);
         records.push(rec);
         check();
       })();
@@ -98,9 +104,23 @@ function startTarget(serve: Serve): Target {
   return {
     port: (listener.addr as Deno.NetAddr).port,
     records,
-    finished: (n) =>
-      new Promise((resolve) => {
-        waiters.push({ n, resolve });
+    finished: (n, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w.resolve !== done);
+          const inOpen = [...open].map((r) => r.received).join(", ") || "none";
+          reject(
+            new Error(
+              `target: ${records.length} of ${n} connections finished in ${timeoutMs} ms; ` +
+                `bytes received on the open ones: ${inOpen}`,
+            ),
+          );
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        waiters.push({ n, resolve: done });
         check();
       }),
     async close() {

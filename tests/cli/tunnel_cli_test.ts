@@ -20,6 +20,19 @@ function spawnCli(args: string[]): { child: Deno.ChildProcess; stderr: Promise<s
   return { child, stderr: new Response(child.stderr).text() };
 }
 
+/** `p`, or a rejection with `why()` after `ms` (a stalled shutdown fails the test, not the suite). */
+async function withTimeout<T>(p: Promise<T>, ms: number, why: () => Promise<string>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => why().then((m) => reject(new Error(m))), ms);
+  });
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 Deno.test("cli: client and server processes carry 4 MiB; SIGTERM drains and exits 0; snmplog CSV", async () => {
   const dir = Deno.makeTempDirSync();
   const target = sinkTarget();
@@ -56,10 +69,16 @@ Deno.test("cli: client and server processes carry 4 MiB; SIGTERM drains and exit
     await conn.closeWrite();
     client.child.kill("SIGTERM");
     const closing = exchange(conn, new Uint8Array(0), { halfClose: false }).catch(() => {});
-    const status = await client.child.status;
+    const status = await withTimeout(client.child.status, 20_000, async () => {
+      client.child.kill("SIGKILL");
+      return `client did not exit within 20 s of SIGTERM; its log:\n${await client.stderr}`;
+    });
     await closing;
     assert.equal(status.code, 0, await client.stderr);
-    await target.finished(1);
+    // a stall fails with what arrived and the client's log, instead of hanging the suite
+    await target.finished(1, 20_000).catch(async (e) => {
+      throw new Error(`${e.message}\nclient log:\n${await client.stderr}`);
+    });
     assert.equal(target.records[0].received, data.length);
     assert.equal(target.records[0].sha256, sha256(data));
     // the server logs a CSV row per second with kcptun's header
