@@ -25,7 +25,8 @@
  * @module
  */
 
-import { type Cipheriv, createCipheriv } from "node:crypto";
+import type { Cipheriv } from "node:crypto";
+import { nodeCrypto } from "./_node_crypto.ts";
 import { CFB_IV } from "./_cfb.ts";
 import { SoftAesCfbEncryptor } from "./_aes_soft.ts";
 import { xorInto } from "./_xor_bytes.ts";
@@ -102,6 +103,7 @@ class NodeAesCfb implements CfbImpl {
 
   constructor(key: Uint8Array) {
     const bits = key.length * 8;
+    const { createCipheriv } = nodeCrypto();
     this.#ecb = createCipheriv(`aes-${bits}-ecb`, key, null).setAutoPadding(false);
     this.#first.set(this.#ecb.update(CFB_IV));
     if (bits === 192) {

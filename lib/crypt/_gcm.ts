@@ -7,10 +7,11 @@
  * @module
  */
 
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import type * as NodeCrypto from "node:crypto";
 import type { AesBackend } from "./_aes_native.ts";
 import { NoncePool } from "./_nonce_pool.ts";
 import { EvpCipher } from "./_openssl.ts";
+import { nodeCrypto } from "./_node_crypto.ts";
 import { checkSealLength, validLength } from "./_lengths.ts";
 import type { PacketCrypt, PacketCryptCounters } from "./packet_crypt.ts";
 
@@ -30,6 +31,8 @@ export class GcmPacketCrypt implements PacketCrypt, PacketCryptCounters {
   /** OpenSSL contexts (long-lived; only the nonce changes per datagram), when available. */
   readonly #sealer: EvpCipher | undefined;
   readonly #opener: EvpCipher | undefined;
+  /** `node:crypto`, loaded only when OpenSSL is not used (see `_node_crypto.ts`). */
+  readonly #node: typeof NodeCrypto | undefined;
 
   constructor(pass: Uint8Array, random: (dst: Uint8Array) => void, backend?: AesBackend) {
     this.#key = pass.slice(0, GCM_KEY_SIZE);
@@ -42,6 +45,7 @@ export class GcmPacketCrypt implements PacketCrypt, PacketCryptCounters {
     if (backend === "openssl" && this.#sealer === undefined) {
       throw new TypeError('AES backend "openssl" is not available here');
     }
+    this.#node = this.#sealer === undefined ? nodeCrypto() : undefined;
   }
 
   seal(buf: Uint8Array, payloadLen: number): number {
@@ -59,7 +63,11 @@ export class GcmPacketCrypt implements PacketCrypt, PacketCryptCounters {
       return end + GCM_TAG_SIZE;
     }
     // node:crypto allocates its output buffers; there is no update-into-buffer API.
-    const cipher = createCipheriv("aes-128-gcm", this.#key, buf.subarray(0, GCM_NONCE_SIZE));
+    const cipher = this.#node!.createCipheriv(
+      "aes-128-gcm",
+      this.#key,
+      buf.subarray(0, GCM_NONCE_SIZE),
+    );
     const ct = cipher.update(buf.subarray(GCM_NONCE_SIZE, end));
     cipher.final();
     buf.set(ct, GCM_NONCE_SIZE);
@@ -90,7 +98,7 @@ export class GcmPacketCrypt implements PacketCrypt, PacketCryptCounters {
     }
     let pt: Uint8Array;
     try {
-      const decipher = createDecipheriv(
+      const decipher = this.#node!.createDecipheriv(
         "aes-128-gcm",
         this.#key,
         buf.subarray(0, GCM_NONCE_SIZE),

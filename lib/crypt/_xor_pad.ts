@@ -4,7 +4,7 @@
  * @module
  */
 
-import { pbkdf2Sync } from "node:crypto";
+import { pbkdf2Sha1 } from "./_pbkdf2_sha1.ts";
 import { xorInto } from "./_xor_bytes.ts";
 
 /** kcp-go's `mtuLimit`: the XOR pad length. */
@@ -21,8 +21,8 @@ export class XorPadCrypt {
   readonly #pad: Uint8Array;
 
   constructor(key: Uint8Array) {
-    const pad = pbkdf2Sync(key, XOR_SALT, XOR_ITERATIONS, XOR_PAD_LENGTH, "sha1");
-    this.#pad = new Uint8Array(pad.buffer, pad.byteOffset, pad.byteLength).slice();
+    const salt = new TextEncoder().encode(XOR_SALT);
+    this.#pad = pbkdf2Sha1(key, salt, XOR_ITERATIONS, XOR_PAD_LENGTH);
   }
 
   /** Encrypts `buf[0, len)` in place (the same operation as decryption). */

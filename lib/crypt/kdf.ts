@@ -4,7 +4,7 @@
  * @module
  */
 
-import { pbkdf2Sync } from "node:crypto";
+import { pbkdf2Sha1 } from "./_pbkdf2_sha1.ts";
 
 /** kcptun's PBKDF2 salt (`SALT` in kcptun's client/server main.go). */
 const KCPTUN_SALT = "kcp-go";
@@ -15,7 +15,7 @@ const KCPTUN_KEY_LENGTH = 32;
  * PBKDF2-HMAC-SHA1(password UTF-8, salt "kcp-go", 4096, 32) — kcptun's master key ("pass").
  *
  * Every `--crypt` method takes its key from this value (a prefix of it, or all 32 bytes).
- * Uses the native PBKDF2 of `node:crypto`.
+ * Computed in TypeScript (a few ms), so that loading this module does not pull in `node:crypto`.
  *
  * @param password The `--key` string (kcptun's default is `it's a secrect`).
  * @returns A fresh 32-byte key.
@@ -33,6 +33,11 @@ export function deriveKey(password: string): Uint8Array {
   if (typeof password !== "string") {
     throw new TypeError(`Password must be a string, got ${typeof password}`);
   }
-  const key = pbkdf2Sync(password, KCPTUN_SALT, KCPTUN_ITERATIONS, KCPTUN_KEY_LENGTH, "sha1");
-  return new Uint8Array(key.buffer, key.byteOffset, key.byteLength).slice();
+  const te = new TextEncoder();
+  return pbkdf2Sha1(
+    te.encode(password),
+    te.encode(KCPTUN_SALT),
+    KCPTUN_ITERATIONS,
+    KCPTUN_KEY_LENGTH,
+  );
 }
