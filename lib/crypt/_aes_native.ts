@@ -26,7 +26,7 @@
  */
 
 import type { Cipheriv } from "node:crypto";
-import { nodeCrypto } from "./_node_crypto.ts";
+import { nodeCrypto } from "./_node_builtins.ts";
 import { CFB_IV } from "./_cfb.ts";
 import { SoftAesCfbEncryptor } from "./_aes_soft.ts";
 import { xorInto } from "./_xor_bytes.ts";

@@ -11,7 +11,7 @@ import type * as NodeCrypto from "node:crypto";
 import type { AesBackend } from "./_aes_native.ts";
 import { NoncePool } from "./_nonce_pool.ts";
 import { EvpCipher } from "./_openssl.ts";
-import { nodeCrypto } from "./_node_crypto.ts";
+import { nodeCrypto } from "./_node_builtins.ts";
 import { checkSealLength, validLength } from "./_lengths.ts";
 import type { PacketCrypt, PacketCryptCounters } from "./packet_crypt.ts";
 
@@ -31,7 +31,7 @@ export class GcmPacketCrypt implements PacketCrypt, PacketCryptCounters {
   /** OpenSSL contexts (long-lived; only the nonce changes per datagram), when available. */
   readonly #sealer: EvpCipher | undefined;
   readonly #opener: EvpCipher | undefined;
-  /** `node:crypto`, loaded only when OpenSSL is not used (see `_node_crypto.ts`). */
+  /** `node:crypto`, loaded only when OpenSSL is not used (see `_node_builtins.ts`). */
   readonly #node: typeof NodeCrypto | undefined;
 
   constructor(pass: Uint8Array, random: (dst: Uint8Array) => void, backend?: AesBackend) {

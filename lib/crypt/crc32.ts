@@ -5,20 +5,20 @@
  * Inputs of {@link NATIVE_MIN} bytes or more go to the runtime's native `node:zlib` `crc32`
  * (carry-less-multiply accelerated in Deno: about 0.1 µs per 1330-byte payload against 1.9 µs
  * for the JavaScript table loop); shorter ones, and runtimes without it, use the table loop.
+ * `node:zlib` is loaded by the first call that needs it, not at import (see `_node_builtins.ts`):
+ * a process that checksums nothing, such as an idle tunnel end, never sets up Node
+ * compatibility for it.
  *
  * @module
  */
 
-import * as zlib from "node:zlib";
+import { type NativeCrc32, nodeZlibCrc32 } from "./_node_builtins.ts";
 
 /** Shortest input handed to the native CRC (below it the call overhead dominates). */
 const NATIVE_MIN = 64;
 
-type NativeCrc32 = (data: Uint8Array, value?: number) => number;
-const nativeCrc32: NativeCrc32 | undefined =
-  typeof (zlib as { crc32?: unknown }).crc32 === "function"
-    ? (zlib as unknown as { crc32: NativeCrc32 }).crc32
-    : undefined;
+/** The native CRC once looked up; null when the runtime has none; undefined before the lookup. */
+let nativeCrc32: NativeCrc32 | null | undefined;
 
 const POLY = 0xedb88320;
 const SLICES = 8;
@@ -64,8 +64,12 @@ function buildTable(): Int32Array {
 export function crc32(buf: Uint8Array, start = 0, end: number = buf.length): number {
   if (end > buf.length) end = buf.length;
   if (start < 0) start = 0;
-  if (nativeCrc32 !== undefined && end - start >= NATIVE_MIN) {
-    return nativeCrc32(start === 0 && end === buf.length ? buf : buf.subarray(start, end)) >>> 0;
+  if (end - start >= NATIVE_MIN) {
+    let native = nativeCrc32;
+    if (native === undefined) native = nativeCrc32 = nodeZlibCrc32();
+    if (native !== null) {
+      return native(start === 0 && end === buf.length ? buf : buf.subarray(start, end)) >>> 0;
+    }
   }
   const t = TABLE;
   let c = -1;
