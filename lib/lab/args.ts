@@ -366,15 +366,20 @@ function routeTunnelArgs(args: string[]): { client: string[]; server: string[] }
       const tokens = args.slice(i, i + n);
       const onClient = probe("client", tokens);
       const onServer = probe("server", tokens);
-      if (onClient.ok || onServer.ok) {
-        if (onClient.ok) client.push(...tokens);
-        if (onServer.ok) server.push(...tokens);
+      // a flag with its value that fails only a check against another flag's default
+      // (`--streambuf` above the default `--smuxbuf`) still belongs to that end: the whole
+      // command line is validated once routed (checkConfigs)
+      const knows = (p: Probe) => p.ok || (n === 2 && !p.message.startsWith("Unknown flag"));
+      if (knows(onClient) || knows(onServer)) {
+        if (knows(onClient)) client.push(...tokens);
+        if (knows(onServer)) server.push(...tokens);
         taken = n;
         break;
       }
       // prefer the message of an end that knows the flag ("Missing value", "Invalid value")
-      const known = [onClient.message, onServer.message].find((m) => !m.startsWith("Unknown flag"));
-      message = known ?? onClient.message;
+      const text = (p: Probe) => p.ok ? "" : p.message;
+      const known = [text(onClient), text(onServer)].find((m) => !m.startsWith("Unknown flag"));
+      message = known ?? text(onClient);
     }
     if (taken === 0) throw new SyntaxError(message);
     lone = taken === 1 && !arg.includes("=") ? arg : undefined;

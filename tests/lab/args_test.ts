@@ -120,6 +120,17 @@ Deno.test("lab args: each --try adds a variant on top of the given flags", () =>
   ]);
 });
 
+Deno.test("lab args: a flag checked against another flag is routed by the whole line", () => {
+  // alone, --streambuf 8 MiB fails against the default --smuxbuf (4 MiB); with it, it is valid
+  for (const order of [["smuxbuf", "streambuf"], ["streambuf", "smuxbuf"]]) {
+    const sizes: Record<string, string> = { smuxbuf: "16777216", streambuf: "8388608" };
+    const flags = order.flatMap((f) => [`--${f}`, sizes[f]]);
+    const a = parse(["--try", flags.join(" ")]);
+    assert.deepEqual(a.variants[1].clientArgs, flags);
+    assert.deepEqual(a.variants[1].serverArgs, flags);
+  }
+});
+
 Deno.test("lab args: usage errors are SyntaxErrors with exact messages", () => {
   const cases: [string[], string][] = [
     [["--seconds", "abc"], 'Option --seconds must be a number 0.1..3600, got "abc"'],
