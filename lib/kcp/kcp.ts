@@ -240,6 +240,20 @@ export class Kcp {
   streamMode = false;
   /** Flush ACKs as soon as `input` queued any (kcp-go `SetACKNoDelay`). */
   ackNoDelay = false;
+  /**
+   * Retransmit the segment at `snd_una` every RTO without kcp-go's backoff (deviation, sender
+   * side only). While it is missing the window cannot move, and with no newer segments in
+   * flight no ACK can trigger its fast retransmit; the backoff would stall the whole window
+   * for several RTOs after a second loss. Only that one segment is exempt. @default false
+   */
+  headProbe = false;
+  /**
+   * Most segments in the pipe — sent and neither acknowledged nor passed by `una` — when > 0
+   * (sender-side rate control). It replaces `sndWnd` in the flush: a segment acknowledged
+   * beyond a hole no longer counts, so a hole does not shrink the usable window. The peer's
+   * window (`rmtWnd`) still bounds `snd_nxt − snd_una`. 0 = kcp-go's window. @default 0
+   */
+  pipeLimit = 0;
   /** Counters of this instance. */
   readonly stats: KcpStats = {
     outSegs: 0,
@@ -289,6 +303,8 @@ export class Kcp {
   private paceBlocked = false;
   /** Cumulative bytes of PUSH data acknowledged by the peer (for delivery-rate estimates). */
   private deliveredBytes = 0;
+  /** Segments in the send buffer already acknowledged individually (beyond a hole). */
+  private ackedAhead = 0;
   /** The most recent RTT sample, ms (0 before the first). */
   private lastRtt = 0;
   private tsProbe = 0;
@@ -388,6 +404,11 @@ export class Kcp {
   /** The latest RTT sample in ms (0 before the first ACK). */
   get latestRtt(): number {
     return this.lastRtt;
+  }
+
+  /** Segments between `una` and `snd_nxt` the peer already acknowledged individually. */
+  get sacked(): number {
+    return this.ackedAhead;
   }
 
   /** Segments sent and not yet acknowledged (snd_nxt − snd_una). */
@@ -798,18 +819,26 @@ export class Kcp {
     this.probe = 0;
 
     // Sliding window: move queued segments into the send buffer while sn < snd_una + cwnd.
-    let cwnd = this.sndWndSize < this.remoteWnd ? this.sndWndSize : this.remoteWnd;
+    const pipeLimit = this.pipeLimit;
+    let cwnd = pipeLimit > 0 || this.sndWndSize >= this.remoteWnd
+      ? this.remoteWnd
+      : this.sndWndSize;
     if (this.nocwnd === 0 && this.congWnd < cwnd) cwnd = this.congWnd;
+    // with a pipe limit, segments acknowledged beyond a hole leave room for new ones
+    let room = pipeLimit > 0
+      ? pipeLimit - (((this.sndNxt - this.sndUna) >>> 0) - this.ackedAhead)
+      : 0x7fffffff;
     let newSegs = 0;
     const sndBuf = this.sndBuf;
     const sndQueue = this.sndQueue;
     const pacing = this.paceRate > 0;
     if (pacing) this.refillPace(current);
-    while (sndQueue.size > 0 && ((this.sndNxt - (this.sndUna + cwnd)) | 0) < 0) {
+    while (sndQueue.size > 0 && ((this.sndNxt - (this.sndUna + cwnd)) | 0) < 0 && room > 0) {
       if (pacing) {
         if (this.paceTokens <= 0) break;
         this.paceTokens -= sndQueue.first().len + KCP_OVERHEAD;
       }
+      room--;
       const seg = sndQueue.shift();
       seg.sn = this.sndNxt;
       sndBuf.push(seg);
@@ -824,6 +853,22 @@ export class Kcp {
     let fast = 0;
     let early = 0;
     const n = sndBuf.size;
+    if (this.headProbe && n > 0) {
+      // the segment at snd_una holds the whole window: it is due one RTO after its last
+      // transmission, however often it was lost before (its backoff is dropped)
+      const head = sndBuf.at(0);
+      if (!head.acked && head.xmit > 0) {
+        const due = (head.ts + rxRto) >>> 0;
+        if (((head.resendts - due) | 0) > 0) {
+          head.rto = rxRto;
+          head.resendts = due;
+          if (!this.hasResend || ((due - this.tsResend) | 0) < 0) {
+            this.hasResend = true;
+            this.tsResend = due;
+          }
+        }
+      }
+    }
     // Optimisation, same output as kcp-go's full scan: when no retransmission deadline has
     // passed and no fastack is pending, only the segments just moved in (xmit = 0, at the tail)
     // can need sending, so the scan starts there. This keeps flush O(new) with a full window.
@@ -855,7 +900,8 @@ export class Kcp {
         early++;
       } else if (((current - seg.resendts) | 0) >= 0) {
         needsend = true;
-        seg.rto += this.nodelay === 0 ? rxRto : rxRto >>> 1;
+        if (i === 0 && this.headProbe) seg.rto = rxRto;
+        else seg.rto += this.nodelay === 0 ? rxRto : rxRto >>> 1;
         seg.fastack = 0;
         seg.resendts = (current + seg.rto) >>> 0;
         lost++;
@@ -884,7 +930,8 @@ export class Kcp {
     if (pacing) {
       // retransmissions are never held back, but they spend the budget of new data
       this.paceTokens -= (lost + fast + early) * this.segSize;
-      this.paceBlocked = sndQueue.size > 0 && ((this.sndNxt - (this.sndUna + cwnd)) | 0) < 0;
+      this.paceBlocked = sndQueue.size > 0 && ((this.sndNxt - (this.sndUna + cwnd)) | 0) < 0 &&
+        room > 0;
     } else {
       this.paceBlocked = false;
     }
@@ -1034,9 +1081,15 @@ export class Kcp {
     this.paceTokens = t > cap ? cap : t;
   }
 
-  /** When (uint32 ms, at least 1 ms after the last refill) the budget allows the next segment. */
+  /**
+   * When (uint32 ms, at least 1 ms after the last refill) the budget allows the next slice: two
+   * segments or 2 ms at the rate, whichever is more (less if less is queued). Waking for one
+   * segment at a time would cost a timer per datagram on slow links.
+   */
   private paceDue(): number {
-    const wait = Math.ceil((1 - this.paceTokens) * 1000 / this.paceRate);
+    const seg = this.segSize + KCP_OVERHEAD;
+    const slice = Math.min(Math.max(2 * seg, this.paceRate * 0.002), this.sndQueue.size * seg);
+    const wait = Math.ceil(((slice > 1 ? slice : 1) - this.paceTokens) * 1000 / this.paceRate);
     return (this.paceLast + (wait > 1 ? wait : 1)) >>> 0;
   }
 
@@ -1089,6 +1142,7 @@ export class Kcp {
     while (sndBuf.size > 0 && ((una - sndBuf.first().sn) | 0) > 0) {
       const seg = sndBuf.shift();
       if (!seg.acked) this.deliveredBytes += seg.len;
+      else this.ackedAhead--;
       this.pool.release(seg);
       count++;
     }
@@ -1102,6 +1156,7 @@ export class Kcp {
     const seg = this.sndBuf.at(idx);
     if (!seg.acked) {
       seg.acked = true;
+      this.ackedAhead++;
       this.deliveredBytes += seg.len;
     }
   }

@@ -170,6 +170,7 @@ export class KcpSession {
     this.kcp.ackNoDelay = options.ackNoDelay ?? false;
     if (options.rateControl) {
       this.#rate = new RateController(this.kcp.mss + KCP_OVERHEAD);
+      this.kcp.headProbe = true;
       this.#applyRate(now);
     }
   }
@@ -231,6 +232,7 @@ export class KcpSession {
     if (w !== this.#window) {
       this.#window = w;
       kcp.setWindowSize(w, 0);
+      kcp.pipeLimit = w;
     }
   }
 
@@ -354,8 +356,11 @@ export class KcpSession {
 
   /** kcp-go's write gate: more may be queued while in-flight data is below both windows. */
   canSend(): boolean {
-    const w = this.kcp.waitSnd();
-    return w < this.kcp.sndWnd && w < this.kcp.rmtWnd;
+    const kcp = this.kcp;
+    const w = kcp.waitSnd();
+    // with a pipe limit, segments acknowledged beyond a hole do not hold the writer back
+    const mine = kcp.pipeLimit > 0 ? w - kcp.sacked : w;
+    return mine < kcp.sndWnd && w < kcp.rmtWnd;
   }
 
   /** Sends what the windows allow now (kcptun runs with write delay off). */

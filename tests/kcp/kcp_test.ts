@@ -712,6 +712,93 @@ Deno.test("kcp: RTO backoff adds rx_rto per retransmission (rx_rto/2 with nodela
   assert.equal(short.kcp.state, 0);
 });
 
+/** PUSH send times per sn of a sender of `segments` full segments, driven by update/check. */
+function headProbeRun(
+  headProbe: boolean,
+  segments: number,
+  until: number,
+  ackAt?: { at: number; una: number },
+): Map<number, number[]> {
+  const times = new Map<number, number[]>();
+  let now = 0;
+  const kcp = new Kcp(CONV, (buf, size) => {
+    for (const s of parse(buf.slice(0, size))) {
+      if (s.cmd === CMD_PUSH) times.set(s.sn, [...times.get(s.sn) ?? [], now]);
+    }
+  });
+  kcp.setNoDelay(0, 10, 2, 1);
+  kcp.streamMode = true;
+  kcp.headProbe = headProbe;
+  kcp.update(now);
+  kcp.send(new Uint8Array(kcp.mss * segments));
+  kcp.flush(now);
+  let acked = false;
+  while (now < until) {
+    const next = kcp.check(now);
+    let step = next - now;
+    if (ackAt !== undefined && !acked && now + step > ackAt.at) step = ackAt.at - now;
+    now += step;
+    if (ackAt !== undefined && !acked && now === ackAt.at) {
+      acked = true;
+      // an ACK the RTT estimator ignores (as for an FEC-recovered packet), so rx_rto stays 200
+      kcp.input(build([{ cmd: CMD_ACK, sn: 0, una: ackAt.una, ts: 0 }]), false, now);
+    }
+    kcp.update(now);
+  }
+  return times;
+}
+
+Deno.test("kcp: headProbe retransmits the segment at una every RTO, the others back off", () => {
+  // kcp-go: every segment backs off by rx_rto per retransmission
+  const plain = headProbeRun(false, 2, 1000);
+  assert.deepEqual(plain.get(0), [0, 200, 600]);
+  assert.deepEqual(plain.get(1), [0, 200, 600]);
+  // the head keeps its RTO; the segment behind it still backs off
+  const probe = headProbeRun(true, 2, 1000);
+  assert.deepEqual(probe.get(0), [0, 200, 400, 600, 800, 1000]);
+  assert.deepEqual(probe.get(1), [0, 200, 600]);
+  // once sn 0 is acknowledged, sn 1 is the head: due one RTO after its last send (600 + 200),
+  // not at its backed-off deadline (1200)
+  const moved = headProbeRun(true, 2, 1300, { at: 650, una: 1 });
+  assert.deepEqual(moved.get(0), [0, 200, 400, 600]);
+  assert.deepEqual(moved.get(1), [0, 200, 600, 800, 1000, 1200]);
+});
+
+Deno.test("kcp: pipeLimit counts only unacknowledged segments, so a hole keeps the window open", () => {
+  for (const pipe of [false, true]) {
+    const { kcp, out } = endpoint();
+    kcp.setWindowSize(4, 128);
+    if (pipe) kcp.pipeLimit = 4;
+    kcp.update(0);
+    kcp.send(new Uint8Array(kcp.mss * 10));
+    kcp.flush(0);
+    assert.deepEqual(allSegs(out).map((s) => s.sn), [0, 1, 2, 3]);
+    out.length = 0;
+    // sn 0 is lost; 1..3 arrive and are acknowledged one by one (una stays 0)
+    const acks = [1, 2, 3].map((sn) => ({ cmd: CMD_ACK, sn, una: 0, ts: 0, wnd: 128 }));
+    kcp.input(build(acks), true, 5);
+    kcp.flush(5);
+    // (sn 0 itself is fast-retransmitted either way: three later segments were acknowledged)
+    const pushes = allSegs(out).filter((s) => s.cmd === CMD_PUSH).map((s) => s.sn);
+    assert.equal(kcp.sacked, 3);
+    assert.deepEqual(pushes, pipe ? [0, 4, 5, 6] : [0], `pipeLimit ${pipe}`);
+    // the peer's window still bounds snd_nxt − snd_una: with rmtWnd 5 only sn 4 may leave
+    if (pipe) {
+      const { kcp: k2, out: o2 } = endpoint();
+      k2.setWindowSize(4, 128);
+      k2.pipeLimit = 4;
+      k2.update(0);
+      k2.send(new Uint8Array(k2.mss * 10));
+      k2.flush(0);
+      o2.length = 0;
+      const acks5 = [1, 2, 3].map((sn) => ({ cmd: CMD_ACK, sn, una: 0, ts: 0, wnd: 5 }));
+      k2.input(build(acks5), true, 5);
+      k2.flush(5);
+      assert.deepEqual(allSegs(o2).filter((s) => s.cmd === CMD_PUSH).map((s) => s.sn), [0, 4]);
+    }
+  }
+});
+
 Deno.test("kcp: timers are wrap-safe when the clock crosses 2^32", () => {
   const start = 2 ** 32 - 700; // the 2nd retransmission happens after the wrap
   const times = rtoSchedule(0, start, start + 3000).times.map((t) => t - start);
