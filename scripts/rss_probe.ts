@@ -41,6 +41,17 @@ function memory(pid: number): { rss: number; hwm: number } {
   }
 }
 
+/** User + system CPU seconds of `pid` (USER_HZ 100), 0 when it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 interface End {
   pid: number;
   stop(): Promise<void>;
@@ -145,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   const app = await connectLocal(tcp, 10000);
   const far = await target.accepted;
   const bytes = Math.round(mb * 1e6);
+  const cpu0 = cpuSeconds(client.pid) + cpuSeconds(server.pid);
   const t0 = performance.now();
   const meter = { received: 0 };
   const [sender, receiver] = direction === "download" ? [far, app] : [app, far];
@@ -167,6 +179,7 @@ export async function main(argv: string[]): Promise<number> {
   await sampler;
   const seconds = (performance.now() - t0) / 1000;
   const busy = [memory(client.pid), memory(server.pid)];
+  const cpu = cpuSeconds(client.pid) + cpuSeconds(server.pid) - cpu0;
   closeQuietly(app);
   closeQuietly(far);
   target.close();
@@ -190,7 +203,8 @@ export async function main(argv: string[]): Promise<number> {
   row("closed +1 s", after);
   console.log(
     `${direction} ${(got.bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s ` +
-      `(${(got.bytes / seconds / 1e6).toFixed(1)} MB/s), ${ok ? "intact" : "FAILED"}`,
+      `(${(got.bytes / seconds / 1e6).toFixed(1)} MB/s), ${ok ? "intact" : "FAILED"}, ` +
+      `CPU c+s ${(cpu / (got.bytes / 1e9)).toFixed(1)} s/GB`,
   );
   return ok ? 0 : 1;
 }
