@@ -57,17 +57,18 @@ Deno.test("level filters records, and disabled levels never format", async () =>
     const log = logger("kcp");
     assert.equal(log.isEnabledFor("debug"), false);
     assert.equal(log.isEnabledFor("info"), true);
-    log.debug((l) => {
-      formatted++;
-      return l`expensive ${"x"}`;
-    });
     log.debug("lazy {value}", () => {
       formatted++;
       return { value: 1 };
     });
     assert.equal(formatted, 0);
+    log.info("eager {value}", () => {
+      formatted++;
+      return { value: 2 };
+    });
+    assert.equal(formatted, 1);
     await dispose();
-    assert.equal(await Deno.readTextFile(file), "");
+    assert.match(await Deno.readTextFile(file), /^[^\n]* \[INF\] kcptun\.kcp: eager 2\n$/);
   });
   await withLogFile(async (file) => {
     const dispose = await setupLogging({ file, level: "debug" });
@@ -128,4 +129,114 @@ Deno.test("an unopenable log file throws an Error naming it", async () => {
 Deno.test("logger() puts categories under kcptun", () => {
   assert.deepEqual(logger().category, ["kcptun"]);
   assert.deepEqual(logger("smux", "session").category, ["kcptun", "smux", "session"]);
+});
+
+// 2026-11-22 02:11:13.004 in local time, whatever the machine's zone.
+const PINNED = new Date(2026, 10, 22, 2, 11, 13, 4).getTime();
+
+Deno.test("exact line format: local timestamp, level tag, dotted category", async () => {
+  await withLogFile(async (file) => {
+    const dispose = await setupLogging({ file, level: "debug", clock: () => PINNED });
+    logger("client").debug("d");
+    logger("client").info("i");
+    logger("smux", "session").warn("w");
+    logger("client").warning("w2");
+    logger().error("e");
+    await dispose();
+    assert.equal(
+      await Deno.readTextFile(file),
+      "2026-11-22 02:11:13.004 [DBG] kcptun.client: d\n" +
+        "2026-11-22 02:11:13.004 [INF] kcptun.client: i\n" +
+        "2026-11-22 02:11:13.004 [WRN] kcptun.smux.session: w\n" +
+        "2026-11-22 02:11:13.004 [WRN] kcptun.client: w2\n" +
+        "2026-11-22 02:11:13.004 [ERR] kcptun: e\n",
+    );
+  });
+});
+
+Deno.test("placeholders: strings bare, other values inspected, braces escaped", async () => {
+  await withLogFile(async (file) => {
+    const dispose = await setupLogging({ file, clock: () => PINNED });
+    const log = logger("t");
+    log.info("{s}|{n}|{b}|{o}|{a}|{u}|{missing}|{{lit}}", {
+      s: "text",
+      n: 42,
+      b: true,
+      o: { k: "v" },
+      a: [1, 2],
+      u: undefined,
+    });
+    log.info("no props keeps {this} and {{ as written");
+    await dispose();
+    const lines = (await Deno.readTextFile(file)).split("\n");
+    assert.equal(
+      lines[0].slice(lines[0].indexOf(": ") + 2),
+      'text|42|true|{ k: "v" }|[ 1, 2 ]|undefined|{missing}|{lit}',
+    );
+    assert.equal(
+      lines[1].slice(lines[1].indexOf(": ") + 2),
+      "no props keeps {this} and {{ as written",
+    );
+  });
+});
+
+Deno.test("control characters are escaped: one record is one line", async () => {
+  await withLogFile(async (file) => {
+    const dispose = await setupLogging({ file, clock: () => PINNED });
+    logger("t").info("a\nforged [ERR] line {v}", { v: "x\r\x1b[31my\tz" });
+    await dispose();
+    assert.equal(
+      await Deno.readTextFile(file),
+      "2026-11-22 02:11:13.004 [INF] kcptun.t: a\\nforged [ERR] line x\\r\\x1b[31my\tz\n",
+    );
+  });
+});
+
+Deno.test("quiet also silences sub-categories of stream, and loggers made before setup follow it", async () => {
+  const early = logger(STREAM_CATEGORY, "detail");
+  const other = logger("streamish");
+  await withLogFile(async (file) => {
+    const dispose = await setupLogging({ file, quiet: true });
+    assert.equal(early.isEnabledFor("error"), false);
+    early.error("hidden");
+    other.info("shown");
+    await dispose();
+    const text = await Deno.readTextFile(file);
+    assert.doesNotMatch(text, /hidden/);
+    assert.match(text, /kcptun\.streamish: shown/);
+  });
+});
+
+Deno.test("a failing sink or props callback never throws into the caller", async () => {
+  await withLogFile(async (file) => {
+    const dispose = await setupLogging({ file, clock: () => PINNED });
+    logger("t").info("v={v}", () => {
+      throw new Error("boom");
+    });
+    await dispose();
+    assert.match(
+      await Deno.readTextFile(file),
+      /kcptun\.t: v=\{v\} \(properties failed: Error: boom/,
+    );
+  });
+});
+
+Deno.test({
+  name: "a sink whose writes fail (/dev/full) drops the record without throwing",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dispose = await setupLogging({ file: "/dev/full" });
+    try {
+      assert.doesNotThrow(() => logger("t").error("disk full"));
+    } finally {
+      await dispose();
+    }
+  },
+});
+
+Deno.test("an unknown level is a RangeError naming it", async () => {
+  await assert.rejects(
+    () => setupLogging({ level: "verbose" as "info" }),
+    new RangeError('Log level must be one of debug, info, warning, error, got "verbose"'),
+  );
 });
