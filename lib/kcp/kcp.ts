@@ -99,6 +99,11 @@ const RTO_DEF = 200;
 const RTO_MAX = 60000;
 /** Probe flag: send a WASK (`IKCP_ASK_SEND`). */
 const ASK_SEND = 1;
+/**
+ * Segments a paced sender releases per wake-up at least: a timer wake-up costs tens of µs in a
+ * JavaScript runtime, and a 4-segment burst (about 5.5 kB) is far below any bottleneck queue.
+ */
+const PACE_SLICE_SEGMENTS = 4;
 /** Probe flag: send a WINS (`IKCP_ASK_TELL`). */
 const ASK_TELL = 2;
 /** Default send window (`IKCP_WND_SND`), segments. */
@@ -1064,11 +1069,11 @@ export class Kcp {
     putU32(buf, ptr + KCP_OFF_LEN, len, le);
   }
 
-  /** Pacing burst allowance: 2 segments or 4 ms at the rate, whichever is more. */
+  /** Pacing burst allowance: one slice of segments or 4 ms at the rate, whichever is more. */
   private paceBurst(rate: number): number {
-    const seg = this.segSize + KCP_OVERHEAD;
+    const min = PACE_SLICE_SEGMENTS * (this.segSize + KCP_OVERHEAD);
     const b = Math.floor(rate * 0.004);
-    return b > 2 * seg ? b : 2 * seg;
+    return b > min ? b : min;
   }
 
   /** Adds the budget earned since the last refill, up to the burst allowance. */
@@ -1082,13 +1087,16 @@ export class Kcp {
   }
 
   /**
-   * When (uint32 ms, at least 1 ms after the last refill) the budget allows the next slice: two
-   * segments or 2 ms at the rate, whichever is more (less if less is queued). Waking for one
-   * segment at a time would cost a timer per datagram on slow links.
+   * When (uint32 ms, at least 1 ms after the last refill) the budget allows the next slice:
+   * {@link PACE_SLICE_SEGMENTS} segments or 2 ms at the rate, whichever is more (less if less is
+   * queued). Waking for one segment at a time would cost a timer per datagram on slow links.
    */
   private paceDue(): number {
     const seg = this.segSize + KCP_OVERHEAD;
-    const slice = Math.min(Math.max(2 * seg, this.paceRate * 0.002), this.sndQueue.size * seg);
+    const slice = Math.min(
+      Math.max(PACE_SLICE_SEGMENTS * seg, this.paceRate * 0.002),
+      this.sndQueue.size * seg,
+    );
     const wait = Math.ceil(((slice > 1 ? slice : 1) - this.paceTokens) * 1000 / this.paceRate);
     return (this.paceLast + (wait > 1 ? wait : 1)) >>> 0;
   }

@@ -10,7 +10,8 @@
  * the wire beyond packet timing, so Go peers are unaffected.
  *
  * States: `startup` (pacing gain 2.89 until the delivery rate stops growing by 25 % for three
- * rounds), `drain` (one round at 1/2.89), then `probe` (gains cycling 1.25, 0.75, 1 × 6 per
+ * rounds that delivered at least half the estimate — a round stalled by a loss burst proves no
+ * plateau), `drain` (one round at 1/2.89), then `probe` (gains cycling 1.25, 0.75, 1 × 6 per
  * round). Before the first rate sample nothing is paced and the window is capped at
  * {@link INITIAL_WINDOW} segments, like TCP's initial window.
  *
@@ -24,6 +25,8 @@ export const MIN_WINDOW = 16;
 const STARTUP_GAIN = 2.885;
 const PROBE_GAINS = [1.25, 0.75, 1, 1, 1, 1, 1, 1];
 const BW_FILTER_ROUNDS = 10;
+/** A startup round delivering under this share of the estimate is a stall, not a plateau. */
+const STALLED_ROUND = 0.5;
 const MIN_RTT_WINDOW_MS = 10_000;
 const MIN_ROUND_MS = 5;
 /** Smallest RTT the window is sized for: half of it covers kcp-go 2021's 30 ms ACK delay. */
@@ -96,20 +99,23 @@ export class RateController {
     this.#roundDelivered = s.delivered;
     // an idle round (nothing in flight, nothing delivered) says nothing about the link
     if (bytes <= 0 && s.inflight === 0) return;
-    this.#samples.push(bytes * 1000 / elapsed);
+    const sample = bytes * 1000 / elapsed;
+    this.#samples.push(sample);
     if (this.#samples.length > BW_FILTER_ROUNDS) this.#samples.shift();
     let max = 0;
     for (const r of this.#samples) if (r > max) max = r;
     this.#btlBw = max;
-    this.#advance();
+    this.#advance(sample);
   }
 
-  #advance(): void {
+  #advance(sample: number): void {
     switch (this.#state) {
       case "startup":
         if (this.#btlBw >= this.#fullBw * 1.25) {
           this.#fullBw = this.#btlBw;
           this.#fullBwRounds = 0;
+        } else if (sample < this.#btlBw * STALLED_ROUND) {
+          // a round stalled by a loss burst (waiting on a retransmission) shows no plateau
         } else if (++this.#fullBwRounds >= 3) {
           this.#state = "drain";
         }

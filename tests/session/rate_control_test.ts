@@ -49,6 +49,34 @@ Deno.test("rate control: startup, drain, probe; pacing and window follow the est
   assert.equal(rc.bottleneckRate, 3_000_000);
 });
 
+Deno.test("rate control: startup rounds stalled by a loss burst do not end startup", () => {
+  const rc = new RateController(1322);
+  let delivered = 0;
+  let now = 0;
+  rc.update(now, { delivered, rtt: 100, inflight: 10 });
+  const round = (bytes: number) => {
+    now += 100;
+    delivered += bytes;
+    rc.update(now, { delivered, rtt: 100, inflight: 10 });
+    return rc.state;
+  };
+  assert.equal(round(100_000), "startup");
+  // three rounds held up by a retransmission deliver a tenth of the estimate: no plateau
+  assert.deepEqual([round(10_000), round(10_000), round(10_000)], [
+    "startup",
+    "startup",
+    "startup",
+  ]);
+  // growth resumes, then three rounds at the estimate are a plateau
+  assert.deepEqual([round(400_000), round(400_000), round(400_000), round(400_000)], [
+    "startup",
+    "startup",
+    "startup",
+    "drain",
+  ]);
+  assert.equal(rc.bottleneckRate, 4_000_000);
+});
+
 Deno.test("rate control: the window never drops below its floor", () => {
   const rc = new RateController(1322);
   rc.update(0, { delivered: 0, rtt: 10, inflight: 1 });
