@@ -92,9 +92,16 @@ const CLI = fromFileUrl(new URL("../../cli.ts", import.meta.url));
 const RELAY = fromFileUrl(new URL("../relay.ts", import.meta.url));
 const REPO = fromFileUrl(new URL("../../", import.meta.url));
 
+/**
+ * V8 flags of our tunnel processes, as the deno.json tasks give them: a 1 MB young generation
+ * (about 9 MB less peak RSS per client+server pair, no measurable CPU cost).
+ */
+const TUNNEL_V8_FLAGS = "--v8-flags=--max-semi-space-size=1";
+
 function denoArgs(script: string, args: string[]): string[] {
   // run from the repository so deno.json (unstable net, import map) applies
-  return ["run", "-A", "--config", `${REPO}deno.json`, script, ...args];
+  const v8 = script === CLI ? [TUNNEL_V8_FLAGS] : [];
+  return ["run", "-A", ...v8, "--config", `${REPO}deno.json`, script, ...args];
 }
 
 function spawnServer(impl: BenchImpl, args: string[]): Promise<Peer> {
