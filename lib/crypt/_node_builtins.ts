@@ -1,11 +1,11 @@
 /**
- * `node:crypto` and `node:zlib`'s `crc32`, loaded on first use instead of at import.
+ * `node:crypto`, loaded on first use instead of at import.
  *
  * A static `import "node:…"` makes every process set up Deno's Node compatibility layer at
  * start-up: several MB of resident memory (measured with `scripts/rss_probe.ts`), paid even by
  * an idle process and by every process on the OpenSSL path, which never calls `node:crypto`.
  * `process.getBuiltinModule` (Node ≥ 22.3, Deno 2) loads a built-in synchronously, so callers
- * stay synchronous; each loader runs once per process.
+ * stay synchronous; the module is loaded once per process.
  *
  * @module
  */
@@ -36,13 +36,4 @@ export function nodeCrypto(): typeof NodeCrypto {
   }
   crypto = mod;
   return mod;
-}
-
-/** `zlib.crc32(data, value?)` of Node ≥ 22.2 and Deno 2. */
-export type NativeCrc32 = (data: Uint8Array, value?: number) => number;
-
-/** `node:zlib`'s native `crc32`, or null where the runtime has none. */
-export function nodeZlibCrc32(): NativeCrc32 | null {
-  const zlib = builtin("node:zlib") as { crc32?: unknown } | undefined;
-  return typeof zlib?.crc32 === "function" ? zlib.crc32 as NativeCrc32 : null;
 }

