@@ -73,16 +73,53 @@ function mbps(bytes: number, ms: number): string {
   return ms > 0 ? (bytes * 8 / ms / 1000).toFixed(1) : "-";
 }
 
+const USAGE = `Usage: deno task interop [--size MIB] [--filter TEXT]
+
+Runs every interop case against Debian's kcptun (kcptun-client, kcptun-server on PATH) in both
+pairings, MIB mebibytes each way (default 20), checked by sha-256; --filter keeps the cases whose
+name contains TEXT. Exit 0 if all passed, 1 if any failed, 2 on a usage error.`;
+
+/** Parsed options, or the usage error to print. */
+export function parseInteropArgs(
+  args: string[],
+): { size: number; filter?: string } | { help: true } | { error: string } {
+  let values: { size?: string; filter?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        size: { type: "string", default: "20" },
+        filter: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  if (values.help) return { help: true };
+  const mib = Number(values.size);
+  if (!(mib > 0 && mib <= 4096)) {
+    return { error: `Option --size must be a number of MiB in (0, 4096], got "${values.size}"` };
+  }
+  return { size: Math.round(mib * 1024 * 1024), filter: values.filter };
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { size: { type: "string", default: "20" }, filter: { type: "string" } },
-  });
+  const parsed = parseInteropArgs(Deno.args);
+  if ("help" in parsed) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  if ("error" in parsed) {
+    console.error(`${parsed.error}\n\n${USAGE}`);
+    Deno.exit(2);
+  }
   if (!hasGoKcptun()) {
     console.error("kcptun-client/kcptun-server not found: apt-get install -y kcptun");
     Deno.exit(2);
   }
-  const size = Math.round(Number(values.size) * 1024 * 1024);
+  const { size } = parsed;
+  const values = { filter: parsed.filter };
   const cases = MATRIX.filter((c) => !values.filter || c.name.includes(values.filter));
   console.log(`| case | pairing | upload | download | Mbit/s up | Mbit/s down |`);
   console.log(`|---|---|---|---|---|---|`);
