@@ -133,8 +133,8 @@ export async function main(argv: string[]): Promise<number> {
     "the bench process. CPU s/GB = client + server CPU during the transfer per GB delivered; " +
     "peak RSS = VmHWM of client + server; resent = RetransSegs / OutSegs of the sending end " +
     "(its --snmplog); host drops = datagrams the kernel dropped from full UDP receive buffers " +
-    "during the transfer (losses outside the emulated link; Deno's sockets, the relay's " +
-    "included, keep the kernel's default buffer, Go's get 4 MiB); relay CPU = the link " +
+    "during the transfer (losses outside the emulated link; every socket — ours, Go's and the " +
+    "relay's — has kcptun's 4 MiB --sockbuf); relay CPU = the link " +
     "emulator's share of one core (near 100 % means the emulator, not the tunnel, limited the " +
     "run). loopback has no relay.",
     "",

@@ -19,6 +19,9 @@ import { LINK_PROFILES, type LinkProfile, parseLinkProfile } from "../lib/link/l
 import type { LinkStats } from "../lib/link/link.ts";
 import { startUdpRelay, type UdpRelayOptions, type UdpRelayStats } from "../lib/link/relay.ts";
 
+/** Kernel buffer of the relay's sockets unless `--sockbuf` says otherwise (kcptun's default). */
+export const DEFAULT_SOCKBUF = 4194304;
+
 /** Usage text printed by `--help` and after a usage error. */
 export const USAGE =
   `Usage: deno run -A scripts/relay.ts --listen HOST:PORT --target HOST:PORT [options]
@@ -35,6 +38,8 @@ Options:
   --max-clients N         concurrent client mappings (default: 1024)
   --idle-timeout MS       close mappings idle this long, 0 = never (default: 120000)
   --stats-interval MS     print counters every MS milliseconds, 0 = only at exit (default: 0)
+  --sockbuf BYTES         kernel buffer of each relay socket, 0 = kernel default
+                          (default: 4194304, as kcptun's, so the relay itself drops nothing)
   -h, --help              show this help
 
 SPEC is a profile name or key=value items, optionally after a name:
@@ -109,6 +114,7 @@ export function parseRelayArgs(args: string[]): RelayArgs {
         "max-clients": { type: "string" },
         "idle-timeout": { type: "string" },
         "stats-interval": { type: "string" },
+        sockbuf: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -154,6 +160,7 @@ export function parseRelayArgs(args: string[]): RelayArgs {
       idleTimeoutMs: v["idle-timeout"] === undefined
         ? undefined
         : parseInteger("idle-timeout", v["idle-timeout"], 0),
+      sockbuf: v.sockbuf === undefined ? DEFAULT_SOCKBUF : parseInteger("sockbuf", v.sockbuf, 0),
     },
     statsIntervalMs: v["stats-interval"] === undefined
       ? 0
@@ -200,6 +207,9 @@ export async function main(args: string[]): Promise<number> {
   }
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  if (relay.sockbufError !== undefined) {
+    console.error(`relay: --sockbuf ${config.relay.sockbuf} not applied: ${relay.sockbufError}`);
+  }
   const { target } = config.relay;
   console.log(
     `relay listening on ${relay.addr.hostname}:${relay.addr.port} -> ` +

@@ -26,6 +26,7 @@
 
 import { LinkDirection, type LinkProfile, type LinkStats } from "./link.ts";
 import { Prng } from "./prng.ts";
+import { setSocketBuffers } from "../tunnel/sockbuf.ts";
 
 /** Receive buffer size: the largest UDP payload plus slack. */
 const MAX_DATAGRAM = 65536;
@@ -70,6 +71,13 @@ export interface UdpRelayOptions {
   upstreamHostname?: string;
   /** Clock in ms for the links and idle timeouts (tests inject a fake one). @default performance.now */
   clock?: () => number;
+  /**
+   * Kernel buffer size (SO_RCVBUF/SO_SNDBUF) of every relay socket in bytes, like kcptun's
+   * `--sockbuf`; 0 keeps the kernel default. A busy relay otherwise drops bursts in the kernel:
+   * losses the emulated link did not decide. Applied on Linux only (see `setSocketBuffers`).
+   * @default 0
+   */
+  sockbuf?: number;
 }
 
 /** Live counters of a relay. */
@@ -102,6 +110,8 @@ export interface UdpRelay {
   stats: UdpRelayStats;
   /** Settles once the relay has shut down after `signal` aborted: sockets closed, sends done. */
   closed: Promise<void>;
+  /** Why `sockbuf` could not be applied to the listening socket, if it could not. */
+  sockbufError: string | undefined;
 }
 
 interface Client {
@@ -148,6 +158,9 @@ class Relay {
   #clock: () => number;
   #maxClients: number;
   #idleTimeoutMs: number;
+  readonly #sockbuf: number;
+  /** Why `sockbuf` could not be applied to some socket, if it could not. */
+  sockbufError: string | undefined;
   #clients = new Map<string, Client>();
   #byId = new Map<number, Client>();
   #lastClient: Client | undefined;
@@ -189,6 +202,8 @@ class Relay {
       port: options.listen.port,
     });
     this.addr = this.#listener.addr as Deno.NetAddr;
+    this.#sockbuf = options.sockbuf ?? 0;
+    this.#applySockbuf(this.addr.port);
     this.#track(this.#listenLoop());
     this.#signal = options.signal;
     if (this.#signal !== undefined) {
@@ -273,6 +288,7 @@ class Relay {
     } catch {
       return undefined;
     }
+    this.#applySockbuf((socket.addr as Deno.NetAddr).port);
     const key = clientKey(addr);
     const client: Client = {
       id: this.#nextId++,
@@ -288,6 +304,12 @@ class Relay {
     this.stats.clientsTotal++;
     this.#track(this.#upstreamLoop(client));
     return client;
+  }
+
+  #applySockbuf(port: number): void {
+    if (this.#sockbuf <= 0) return;
+    const error = setSocketBuffers(port, this.#sockbuf);
+    if (error !== undefined) this.sockbufError ??= error;
   }
 
   #expireIdle(now: number): void {
@@ -425,8 +447,17 @@ export function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay> {
     if (!(idle >= 0 && idle < Infinity)) {
       throw new RangeError(`Relay "idleTimeoutMs" must be a finite number >= 0, got ${idle}`);
     }
+    const sockbuf = options.sockbuf ?? 0;
+    if (!(Number.isInteger(sockbuf) && sockbuf >= 0)) {
+      throw new RangeError(`Relay "sockbuf" must be an integer >= 0, got ${sockbuf}`);
+    }
     const relay = new Relay(options);
-    return Promise.resolve({ addr: relay.addr, stats: relay.stats, closed: relay.closed });
+    return Promise.resolve({
+      addr: relay.addr,
+      stats: relay.stats,
+      closed: relay.closed,
+      sockbufError: relay.sockbufError,
+    });
   } catch (e) {
     return Promise.reject(e);
   }

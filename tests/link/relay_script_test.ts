@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { LINK_PROFILES } from "../../lib/link/link.ts";
-import { parseHostPort, parseRelayArgs } from "../../scripts/relay.ts";
+import { DEFAULT_SOCKBUF, parseHostPort, parseRelayArgs } from "../../scripts/relay.ts";
 
 const SCRIPT = new URL("../../scripts/relay.ts", import.meta.url).pathname;
 
@@ -38,6 +38,8 @@ Deno.test("parseRelayArgs builds the relay options", () => {
     "0",
     "--stats-interval",
     "1000",
+    "--sockbuf",
+    "1048576",
   ]);
   assert.deepEqual(args, {
     help: false,
@@ -49,6 +51,7 @@ Deno.test("parseRelayArgs builds the relay options", () => {
       seed: 7,
       maxClients: 3,
       idleTimeoutMs: 0,
+      sockbuf: 1048576,
     },
     statsIntervalMs: 1000,
   });
@@ -56,6 +59,12 @@ Deno.test("parseRelayArgs builds the relay options", () => {
   assert.deepEqual(minimal.relay.up, {});
   assert.deepEqual(minimal.relay.down, {});
   assert.equal(minimal.relay.seed, 1);
+  assert.equal(minimal.relay.sockbuf, DEFAULT_SOCKBUF);
+  assert.equal(
+    parseRelayArgs([...["--listen", ":0", "--target", "h:1"], "--sockbuf", "0"]).relay
+      .sockbuf,
+    0,
+  );
   assert.equal(parseRelayArgs(["-h"]).help, true);
 });
 
@@ -68,6 +77,7 @@ Deno.test("parseRelayArgs names the bad option", () => {
     [[...base, "--seed=-1"], 'Option --seed must be an integer >= 0, got "-1"'],
     [[...base, "--seed", "1.5"], 'Option --seed must be an integer >= 0, got "1.5"'],
     [[...base, "--max-clients", "0"], 'Option --max-clients must be an integer >= 1, got "0"'],
+    [[...base, "--sockbuf", "4m"], 'Option --sockbuf must be an integer >= 0, got "4m"'],
     [
       [...base, "--profile", "loss=200%"],
       'Option --profile: Cannot parse link profile: "loss" must be 0..100%, got "200%"',

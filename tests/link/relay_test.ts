@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startUdpRelay, type UdpRelayOptions } from "../../lib/link/relay.ts";
+import { socketBuffers } from "../../lib/tunnel/sockbuf.ts";
 import { Prng } from "../../lib/link/prng.ts";
 
 const LOOPBACK = "127.0.0.1";
@@ -172,6 +173,32 @@ Deno.test("relay with loss 0 delivers every datagram both ways, byte for byte", 
     port: relay.addr.port,
   });
   again.close();
+});
+
+Deno.test("relay sockbuf sizes the listening and upstream sockets (Linux)", async () => {
+  if (Deno.build.os !== "linux") {
+    console.warn("SKIPPING relay sockbuf test: SO_RCVBUF through libc is Linux-only");
+    return;
+  }
+  const echo = startEcho();
+  const ac = new AbortController();
+  const relay = await startUdpRelay(options(echo.addr, { signal: ac.signal, sockbuf: 1 << 20 }));
+  assert.equal(relay.sockbufError, undefined);
+  const sizes = socketBuffers(relay.addr.port);
+  assert.ok(typeof sizes !== "string", String(sizes));
+  // Linux reports twice the requested size (its bookkeeping overhead)
+  assert.deepEqual(sizes, { rcv: 2 << 20, snd: 2 << 20 });
+  const client = new Client();
+  const { got } = await exchange(client, relay.addr, 9, 20, new Prng(5));
+  assert.equal(got.length, 20);
+  ac.abort();
+  await relay.closed;
+  client.close();
+  await echo.close();
+  await assert.rejects(
+    startUdpRelay(options(echo.addr, { sockbuf: -1 })),
+    new RangeError('Relay "sockbuf" must be an integer >= 0, got -1'),
+  );
 });
 
 Deno.test("relay with loss 1 upstream delivers nothing", async () => {
