@@ -24,6 +24,8 @@
  * @module
  */
 
+import { findUdpFd } from "./_socket_fd.ts";
+
 /** Datagrams per system call. */
 export const BATCH = 64;
 /** Bytes per datagram slot (kcp-go's receive buffers are 1500; a larger datagram is cut). */
@@ -32,9 +34,6 @@ export const SLOT = 2048;
 const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;
 const ENOBUFS = 105;
-const SOL_SOCKET = 1;
-const SO_TYPE = 3;
-const SOCK_DGRAM = 2;
 const AF_INET = 2;
 
 // struct mmsghdr on 64-bit Linux: msghdr (56 bytes) then unsigned msg_len, padded to 64.
@@ -117,39 +116,6 @@ export function parseIpv4(host: string): number {
   }
   if (dots !== 3 || digits === 0) return -1;
   return value * 256 + part;
-}
-
-/** The descriptor of this process's AF_INET UDP socket bound to `ip:port`, or -1. */
-function findFd(c: Libc, ip: number, port: number): number {
-  const addr = new Uint8Array(128);
-  const len = new Uint32Array(1);
-  const type = new Int32Array(1);
-  const tlen = new Uint32Array(1);
-  let found = -1;
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    const fd = Number(entry.name);
-    if (!Number.isInteger(fd)) continue;
-    len[0] = addr.length;
-    if (c.getsockname(fd, addr, new Uint8Array(len.buffer)) !== 0) continue;
-    if ((addr[0] | addr[1] << 8) !== AF_INET) continue;
-    if ((addr[2] << 8 | addr[3]) !== port) continue;
-    const bound = ((addr[4] << 24) | (addr[5] << 16) | (addr[6] << 8) | addr[7]) >>> 0;
-    if (bound !== ip) continue;
-    tlen[0] = 4;
-    if (
-      c.getsockopt(
-        fd,
-        SOL_SOCKET,
-        SO_TYPE,
-        new Uint8Array(type.buffer),
-        new Uint8Array(tlen.buffer),
-      ) !== 0
-    ) continue;
-    if (type[0] !== SOCK_DGRAM) continue;
-    if (found >= 0) return -1; // two candidates: cannot tell which is ours
-    found = fd;
-  }
-  return found;
 }
 
 /** Splits a pointer-sized value into 32-bit words (user-space addresses are below 2^53). */
@@ -272,7 +238,7 @@ export class NativeUdp {
     if (ip < 0) return undefined;
     let fd: number;
     try {
-      fd = findFd(c, ip, addr.port);
+      fd = findUdpFd(c, addr.port, ip);
     } catch {
       return undefined;
     }

@@ -11,15 +11,13 @@
  * @module
  */
 
+import { findUdpFd } from "./_socket_fd.ts";
+
 const SOL_SOCKET = 1;
-const SO_TYPE = 3;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
 const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
-const SOCK_DGRAM = 2;
-const AF_INET = 2;
-const AF_INET6 = 10;
 
 type Libc = {
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
@@ -47,41 +45,6 @@ function loadLibc(): Libc | string {
 
 function intBytes(v: number): Uint8Array {
   return new Uint8Array(Int32Array.of(v).buffer);
-}
-
-/** The descriptor of this process's UDP socket bound to `port`, or -1. */
-function findUdpFd(c: Libc, port: number): number {
-  const addr = new Uint8Array(128);
-  const len = new Uint32Array(1);
-  const type = new Int32Array(1);
-  const tlen = new Uint32Array(1);
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    const fd = Number(entry.name);
-    let link: string;
-    try {
-      link = Deno.readLinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (!link.startsWith("socket:")) continue;
-    len[0] = addr.length;
-    if (c.getsockname(fd, addr, new Uint8Array(len.buffer)) !== 0) continue;
-    const family = addr[0] | addr[1] << 8;
-    if (family !== AF_INET && family !== AF_INET6) continue;
-    if ((addr[2] << 8 | addr[3]) !== port) continue;
-    tlen[0] = 4;
-    if (
-      c.getsockopt(
-        fd,
-        SOL_SOCKET,
-        SO_TYPE,
-        new Uint8Array(type.buffer),
-        new Uint8Array(tlen.buffer),
-      ) !== 0
-    ) continue;
-    if (type[0] === SOCK_DGRAM) return fd;
-  }
-  return -1;
 }
 
 /** Reads SO_RCVBUF and SO_SNDBUF of the UDP socket on `port` (for tests and logs). */
