@@ -19,7 +19,7 @@
 
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { freeTcpPort, freeUdpPort } from "../lib/lab/ports.ts";
-import { CLOCK_TICKS_PER_SECOND } from "../lib/lab/proc_stats.ts";
+import { parseProcStatTimes } from "../lib/lab/proc_stats.ts";
 import {
   closeQuietly,
   connectLocal,
@@ -35,12 +35,11 @@ const CONFIG = fromFileUrl(new URL("../deno.json", import.meta.url));
 const RELAY = fromFileUrl(new URL("./relay.ts", import.meta.url));
 const GC_LINE = /\b(Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)\b/g;
 
-/** User and system CPU seconds of `pid` from `/proc/<pid>/stat`. */
+/** User and system CPU seconds of `pid` from `/proc/<pid>/stat` (0, 0 once it is gone). */
 function cpuTimes(pid: number): [number, number] {
   try {
-    const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return [Number(f[11]) / CLOCK_TICKS_PER_SECOND, Number(f[12]) / CLOCK_TICKS_PER_SECOND];
+    const t = parseProcStatTimes(Deno.readTextFileSync(`/proc/${pid}/stat`));
+    return t === undefined ? [0, 0] : [t.user, t.system];
   } catch {
     return [0, 0];
   }

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { readProcStats } from "../lib/lab/proc_stats.ts";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { freeTcpPort, freeUdpPort } from "../lib/lab/ports.ts";
 import {
@@ -41,15 +42,9 @@ function memory(pid: number): { rss: number; hwm: number } {
   }
 }
 
-/** User + system CPU seconds of `pid` (USER_HZ 100), 0 when it is gone. */
+/** User + system CPU seconds of `pid`, 0 when it is gone. */
 function cpuSeconds(pid: number): number {
-  try {
-    const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
+  return readProcStats(pid)?.cpuSeconds ?? 0;
 }
 
 interface End {

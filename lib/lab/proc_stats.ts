@@ -34,6 +34,24 @@ export interface ProcStats {
  * ```
  */
 export function parseProcStatCpu(text: string): number | undefined {
+  const t = parseProcStatTimes(text);
+  return t === undefined ? undefined : t.user + t.system;
+}
+
+/**
+ * Parses the text of `/proc/<pid>/stat` into user and system CPU seconds, or undefined when it
+ * is not in that format.
+ *
+ * @example
+ * ```ts
+ * import { parseProcStatTimes } from "./proc_stats.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const stat = "42 (kcptun server) S 1 42 42 0 -1 4194560 900 0 0 0 250 125 0 0 20 0 9 0";
+ * assert.deepEqual(parseProcStatTimes(stat), { user: 2.5, system: 1.25 });
+ * ```
+ */
+export function parseProcStatTimes(text: string): { user: number; system: number } | undefined {
   const close = text.lastIndexOf(")");
   if (close < 0) return undefined;
   // after ") ": state(3) ppid(4) ... utime(14) stime(15) → indexes 11 and 12
@@ -41,7 +59,7 @@ export function parseProcStatCpu(text: string): number | undefined {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime) || fields.length < 13) return undefined;
-  return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+  return { user: utime / CLOCK_TICKS_PER_SECOND, system: stime / CLOCK_TICKS_PER_SECOND };
 }
 
 /**
