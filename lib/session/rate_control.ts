@@ -24,6 +24,8 @@ export const INITIAL_WINDOW = 32;
 export const MIN_WINDOW = 16;
 const STARTUP_GAIN = 2.885;
 const PROBE_GAINS = [1.25, 0.75, 1, 1, 1, 1, 1, 1];
+/** The highest pacing gain of the probe cycle. */
+const PROBE_GAIN_MAX = 1.25;
 const BW_FILTER_ROUNDS = 10;
 /** A startup round delivering under this share of the estimate is a stall, not a plateau. */
 const STALLED_ROUND = 0.5;
@@ -99,7 +101,12 @@ export class RateController {
     this.#roundDelivered = s.delivered;
     // an idle round (nothing in flight, nothing delivered) says nothing about the link
     if (bytes <= 0 && s.inflight === 0) return;
-    const sample = bytes * 1000 / elapsed;
+    let sample = bytes * 1000 / elapsed;
+    // delivery cannot outrun sending: past startup we send at most PROBE_GAIN_MAX × the
+    // estimate, so more than that is ACKs arriving bunched, not link capacity
+    if (this.#state === "probe" && sample > this.#btlBw * PROBE_GAIN_MAX) {
+      sample = this.#btlBw * PROBE_GAIN_MAX;
+    }
     this.#samples.push(sample);
     if (this.#samples.length > BW_FILTER_ROUNDS) this.#samples.shift();
     let max = 0;

@@ -77,6 +77,24 @@ Deno.test("rate control: startup rounds stalled by a loss burst do not end start
   assert.equal(rc.bottleneckRate, 4_000_000);
 });
 
+Deno.test("rate control: past startup a bunched round of ACKs lifts the estimate by 1.25× at most", () => {
+  const rc = new RateController(1322);
+  let delivered = 0;
+  let now = 0;
+  rc.update(now, { delivered, rtt: 100, inflight: 10 });
+  const round = (bytes: number) => {
+    now += 100;
+    delivered += bytes;
+    rc.update(now, { delivered, rtt: 100, inflight: 10 });
+  };
+  for (const bytes of [100_000, 100_000, 100_000, 100_000, 100_000]) round(bytes);
+  assert.equal(rc.state, "probe");
+  assert.equal(rc.bottleneckRate, 1_000_000);
+  // ACKs for three rounds' worth arrive in one: we never sent that fast, so it is capped
+  round(300_000);
+  assert.equal(rc.bottleneckRate, 1_250_000);
+});
+
 Deno.test("rate control: the window never drops below its floor", () => {
   const rc = new RateController(1322);
   rc.update(0, { delivered: 0, rtt: 10, inflight: 1 });
