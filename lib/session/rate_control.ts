@@ -12,7 +12,10 @@
  * States: `startup` (pacing gain 2.89 until the delivery rate stops growing by 25 % for three
  * rounds that delivered at least half the estimate — a round stalled by a loss burst proves no
  * plateau), `drain` (one round at 1/2.89), then `probe` (gains cycling 1.25, 0.75, 1 × 6 per
- * round). Before the first rate sample nothing is paced and the window is capped at
+ * round). Past startup a round's delivery sample is capped at 1.25× the estimate: delivery
+ * cannot outrun the probe's highest pacing gain, so more is ACKs arriving bunched (ACK
+ * compression), which the max filter would otherwise keep for ten rounds and pace above the
+ * link. Before the first rate sample nothing is paced and the window is capped at
  * {@link INITIAL_WINDOW} segments, like TCP's initial window.
  *
  * @module
