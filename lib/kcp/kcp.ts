@@ -99,13 +99,13 @@ const RTO_DEF = 200;
 const RTO_MAX = 60000;
 /** Probe flag: send a WASK (`IKCP_ASK_SEND`). */
 const ASK_SEND = 1;
+/** Probe flag: send a WINS (`IKCP_ASK_TELL`). */
+const ASK_TELL = 2;
 /**
  * Segments a paced sender releases per wake-up at least: a timer wake-up costs tens of µs in a
  * JavaScript runtime, and a 4-segment burst (about 5.5 kB) is far below any bottleneck queue.
  */
 const PACE_SLICE_SEGMENTS = 4;
-/** Probe flag: send a WINS (`IKCP_ASK_TELL`). */
-const ASK_TELL = 2;
 /** Default send window (`IKCP_WND_SND`), segments. */
 const WND_SND = 32;
 /** Default receive window (`IKCP_WND_RCV`), segments. */
