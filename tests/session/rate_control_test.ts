@@ -49,17 +49,22 @@ Deno.test("rate control: startup, drain, probe; pacing and window follow the est
   assert.equal(rc.bottleneckRate, 3_000_000);
 });
 
-Deno.test("rate control: startup rounds stalled by a loss burst do not end startup", () => {
-  const rc = new RateController(1322);
+/** Feeds `rc` 100 ms rounds at a 100 ms RTT; each call delivers `bytes` and returns the state. */
+function roundsOf(rc: RateController): (bytes: number) => string {
   let delivered = 0;
   let now = 0;
   rc.update(now, { delivered, rtt: 100, inflight: 10 });
-  const round = (bytes: number) => {
+  return (bytes) => {
     now += 100;
     delivered += bytes;
     rc.update(now, { delivered, rtt: 100, inflight: 10 });
     return rc.state;
   };
+}
+
+Deno.test("rate control: startup rounds stalled by a loss burst do not end startup", () => {
+  const rc = new RateController(1322);
+  const round = roundsOf(rc);
   assert.equal(round(100_000), "startup");
   // three rounds held up by a retransmission deliver a tenth of the estimate: no plateau
   assert.deepEqual([round(10_000), round(10_000), round(10_000)], [
@@ -79,14 +84,7 @@ Deno.test("rate control: startup rounds stalled by a loss burst do not end start
 
 Deno.test("rate control: past startup a bunched round of ACKs lifts the estimate by 1.25× at most", () => {
   const rc = new RateController(1322);
-  let delivered = 0;
-  let now = 0;
-  rc.update(now, { delivered, rtt: 100, inflight: 10 });
-  const round = (bytes: number) => {
-    now += 100;
-    delivered += bytes;
-    rc.update(now, { delivered, rtt: 100, inflight: 10 });
-  };
+  const round = roundsOf(rc);
   for (const bytes of [100_000, 100_000, 100_000, 100_000, 100_000]) round(bytes);
   assert.equal(rc.state, "probe");
   assert.equal(rc.bottleneckRate, 1_000_000);
