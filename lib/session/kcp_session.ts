@@ -102,10 +102,10 @@ export class KcpSession {
   readonly #sink: DatagramSink;
   #encoder: FecEncoder | undefined;
   /** Builds the configured encoder starting at a seqid (FEC configured), else undefined. */
-  readonly #makeEncoder: ((initialSeqid: number) => FecEncoder) | undefined;
+  readonly #makeEncoder: ((initialSeqid: number, parity: number) => FecEncoder) | undefined;
   readonly #tuner: FecTuner | undefined;
-  /** ds + ps of the configured FEC. */
-  readonly #fecShards: number;
+  /** Data shards of the configured FEC. */
+  readonly #dataShards: number;
   /** seqid after the last one sent, kept while FEC is off so seqids never repeat. */
   #nextSeqid = 0;
   #rxFecCount = 0;
@@ -139,18 +139,18 @@ export class KcpSession {
     const ps = options.parityShards ?? 3;
     const mtu = Math.min(options.mtu ?? 1350, MTU_LIMIT);
     const fecOn = ds > 0 && ps > 0 && ds + ps <= 256;
-    this.#fecShards = ds + ps;
+    this.#dataShards = ds;
     const headroom = this.crypt.headerSize;
     const tailroom = this.crypt.trailerSize;
     if (fecOn) {
       const skip = options.fecSkipParityAfterGapMs ?? 0;
-      this.#makeEncoder = (initialSeqid) =>
-        new FecEncoder(ds, ps, headroom, tailroom, mtu, {
+      this.#makeEncoder = (initialSeqid, parity) =>
+        new FecEncoder(ds, parity, headroom, tailroom, mtu, {
           skipParityAfterGapMs: skip,
           initialSeqid,
         });
-      this.#encoder = this.#makeEncoder(0);
-      if (options.adaptiveFec) this.#tuner = new FecTuner();
+      this.#encoder = this.#makeEncoder(0, ps);
+      if (options.adaptiveFec) this.#tuner = new FecTuner(ps);
     }
     this.#decoder = fecOn ? new FecDecoder(ds, ps, MTU_LIMIT) : new FecDecoder(0, 0, MTU_LIMIT);
     const reserved = headroom + (fecOn ? FEC_HEADER_SIZE_PLUS2 : 0);
@@ -185,6 +185,11 @@ export class KcpSession {
     return this.#encoder !== undefined;
   }
 
+  /** Parity shards per group our encoder sends now (0 = off; below `--ps` with `adaptiveFec`). */
+  get fecParity(): number {
+    return this.#encoder?.parityShards ?? 0;
+  }
+
   #countSeqid(buf: Uint8Array, offset: number): void {
     const seqid = (buf[offset] | buf[offset + 1] << 8 | buf[offset + 2] << 16 |
       buf[offset + 3] << 24) >>> 0;
@@ -208,13 +213,16 @@ export class KcpSession {
       deliveredSegments: Math.floor(this.kcp.delivered / this.kcp.mss),
     });
     if (!changed) return;
-    if (this.#tuner!.enabled) {
-      const n = this.#fecShards;
+    // seqids never repeat: the next encoder starts after the last one sent, at a group
+    // boundary of its own shape so that receivers' auto-tune sees whole groups
+    if (this.#encoder !== undefined) this.#nextSeqid = this.#encoder.nextSeqid;
+    const parity = this.#tuner!.parity;
+    if (parity > 0) {
+      const n = this.#dataShards + parity;
       const paws = Math.floor(0xffffffff / n) * n;
       const start = Math.ceil(this.#nextSeqid / n) * n;
-      this.#encoder = this.#makeEncoder!(start < paws ? start : 0);
+      this.#encoder = this.#makeEncoder!(start < paws ? start : 0, parity);
     } else {
-      this.#nextSeqid = this.#encoder!.nextSeqid;
       this.#encoder = undefined;
     }
   }

@@ -13,7 +13,7 @@ import { LinkDirection } from "../../lib/link/link.ts";
 import { Prng } from "../../lib/link/prng.ts";
 import { concat, sha256 } from "../_helpers/bytes.ts";
 
-function windows(t: FecTuner, steps: Partial<FecTunerInput>[]): boolean[] {
+function levels(t: FecTuner, steps: Partial<FecTunerInput>[]): number[] {
   const acc: FecTunerInput = { fecReceived: 0, fecSpan: 0, retransmitted: 0, deliveredSegments: 0 };
   let now = 0;
   t.update(now, acc);
@@ -24,8 +24,12 @@ function windows(t: FecTuner, steps: Partial<FecTunerInput>[]): boolean[] {
     acc.deliveredSegments += d.deliveredSegments ?? 0;
     now += TUNER_WINDOW_MS;
     t.update(now, acc);
-    return t.enabled;
+    return t.parity;
   });
+}
+
+function windows(t: FecTuner, steps: Partial<FecTunerInput>[]): boolean[] {
+  return levels(t, steps).map((p) => p > 0);
 }
 
 Deno.test("fec tuner: probes without FEC after clean windows, back on at the first lossy one", () => {
@@ -39,6 +43,28 @@ Deno.test("fec tuner: probes without FEC after clean windows, back on at the fir
     ...Array(2 * CLEAN_WINDOWS).fill(clean), // off again only after 6 clean windows
   ]);
   assert.deepEqual(states, [true, true, false, false, true, true, true, true, true, true, false]);
+});
+
+Deno.test("fec tuner: parity steps down one shard per probe and settles where residual loss is mild", () => {
+  const clean = { deliveredSegments: 1000 };
+  const mild = { deliveredSegments: 1000, retransmitted: 3 }; // 0.3 %: retransmission copes
+  const lossy = { deliveredSegments: 1000, retransmitted: 20 }; // 2 %
+  const t = new FecTuner(3);
+  assert.equal(t.parity, 3);
+  const steps = levels(t, [
+    ...Array(CLEAN_WINDOWS).fill(clean), // 3 → 2
+    ...Array(CLEAN_WINDOWS).fill(clean), // 2 → 1
+    ...Array(CLEAN_WINDOWS).fill(mild), // 1 stays: neither clean nor lossy
+    lossy, // a lossy window: one shard back, next probe waits 2×
+    ...Array(2 * CLEAN_WINDOWS).fill(clean), // 2 → 1 only after 6 clean windows
+  ]);
+  assert.deepEqual(steps, [3, 3, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 1]);
+  assert.throws(() => new FecTuner(0), new RangeError("Parity shards must be 1..255, got 0"));
+  // 2 % raw loss that FEC repairs (the peer's seqid gaps show it, our retransmissions do not):
+  // parity steps down to one shard and keeps it
+  const g = new FecTuner(3);
+  const repaired = { fecReceived: 980, fecSpan: 1000, deliveredSegments: 1000 };
+  assert.deepEqual(levels(g, Array(4 * CLEAN_WINDOWS).fill(repaired)).slice(-1), [1]);
 });
 
 Deno.test("fec tuner: the peer's seqid gaps, idle sessions and thin windows keep FEC on", () => {
@@ -84,13 +110,14 @@ Deno.test("adaptive FEC end to end: off on a clean link, on when loss starts, ev
   const rx = new Uint8Array(65536);
   let na = now;
   let nb = now;
-  const phases: boolean[] = [];
+  const phases: number[] = [];
   let got = 0;
   let sending = true;
-  // clean for 6 s, 3 % loss until 10 s, then (phase 3) no new data: drain what is in flight
-  for (const [until, lossRate] of [[6000, 0], [10000, 0.03], [40000, 0]] as const) {
+  // clean for 12 s (parity 3 → 0, one shard per 3 clean windows), 3 % loss until 16 s, then
+  // (phase 3) no new data: drain what is in flight
+  for (const [until, lossRate] of [[12000, 0], [16000, 0.03], [46000, 0]] as const) {
     loss = lossRate;
-    sending = until !== 40000;
+    sending = until !== 46000;
     while (now < 1000 + until && (sending || got < sent)) {
       while (sending && sent < data.length && a.canSend()) {
         const n = Math.min(65536, data.length - sent);
@@ -114,9 +141,10 @@ Deno.test("adaptive FEC end to end: off on a clean link, on when loss starts, ev
       }
       now = Math.max(now + 1, Math.ceil(Math.min(na, nb, up.nextDelivery(), down.nextDelivery())));
     }
-    phases.push(a.fecSending);
+    phases.push(a.fecParity);
   }
-  assert.deepEqual(phases.slice(0, 2), [false, true], "off while clean, back on under 3 % loss");
+  assert.equal(phases[0], 0, "off while clean");
+  assert.ok(phases[1] >= 1, `back on under 3 % loss, parity ${phases[1]}`);
   assert.ok(plainPackets > 0 && fecPackets > 0);
   const all = concat(received);
   assert.equal(all.length, sent);
