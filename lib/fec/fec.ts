@@ -130,6 +130,7 @@ export class FecEncoder {
 
   readonly #paws: number;
   readonly #skipGap: number;
+  #sendParity: number;
   readonly #rs: ReedSolomon;
   readonly #copier = new AlignedCopier();
   readonly #cache: ShardBuffer[] = [];
@@ -176,6 +177,7 @@ export class FecEncoder {
     }
     this.dataShards = dataShards;
     this.parityShards = parityShards;
+    this.#sendParity = parityShards;
     this.headroom = headroom;
     this.tailroom = tailroom;
     this.maxSize = maxSize;
@@ -213,7 +215,7 @@ export class FecEncoder {
    * @param buf Packet buffer; the KCP bytes are at `[headroom + 8, headroom + 8 + kcpLen)`.
    * @param kcpLen Number of KCP bytes.
    * @param now Current time in ms (only used for parity skipping; uint32 wrap is fine).
-   * @returns How many parity packets are ready: 0, or `parityShards`. Read them with
+   * @returns How many parity packets are ready: 0, or `sendParity`. Read them with
    *   {@linkcode FecEncoder.parityPacket} before the next call.
    * @throws {RangeError} If `kcpLen` exceeds `maxSize - 8` or `buf` is too short (caller bugs).
    */
@@ -284,15 +286,35 @@ export class FecEncoder {
     return this.#next;
   }
 
+  /**
+   * Parity packets sent per group, 1..`parityShards` (default all). Fewer keeps the group's
+   * shape: the first ones are sent and the seqids of the rest are skipped, which every receiver
+   * takes for lost packets, so its decoder (kcp-go's included) never sees a changed (ds, ps).
+   *
+   * @throws {RangeError} If the count is out of range.
+   */
+  get sendParity(): number {
+    return this.#sendParity;
+  }
+
+  set sendParity(count: number) {
+    if (!(Number.isInteger(count) && count >= 1 && count <= this.parityShards)) {
+      throw new RangeError(`Parity packets to send must be 1..${this.parityShards}, got ${count}`);
+    }
+    this.#sendParity = count;
+  }
+
   #makeParity(): void {
     const ds = this.dataShards, len = this.#maxLen, shards = this.#shards, lens = this.#lens;
     for (let k = 0; k < ds; k++) shards[k].fill(0, lens[k], len);
     this.#rs.encode(shards, len);
-    for (let k = 0; k < this.parityShards; k++) {
+    const send = this.#sendParity;
+    for (let k = 0; k < send; k++) {
       this.#writeHeader(this.#parity[k], this.headroom, FEC_TYPE_PARITY);
     }
+    this.#next = (this.#next + this.parityShards - send) % this.#paws;
     this.#parityLength = FEC_HEADER_SIZE + len;
-    this.#ready = this.parityShards;
+    this.#ready = send;
   }
 
   #writeHeader(buf: Uint8Array, at: number, type: number): void {

@@ -82,6 +82,8 @@ import {
 export const KCP_OVERHEAD = 24;
 /** Command: data (`IKCP_CMD_PUSH`). */
 export const CMD_PUSH = 81;
+/** Retransmitted segments remembered after `una` passed them, for spurious-retransmission checks. */
+const PASSED_RESENT = 32;
 /** Command: acknowledgement (`IKCP_CMD_ACK`). */
 export const CMD_ACK = 82;
 /** Command: window probe, "tell me your window" (`IKCP_CMD_WASK`). */
@@ -174,6 +176,11 @@ export interface KcpStats {
   earlyRetransSegs: number;
   /** Retransmissions after an RTO expiry. */
   lostSegs: number;
+  /**
+   * Retransmissions found needless: an ACK echoed the timestamp of an earlier transmission of
+   * a segment sent again since (the original was late, not lost). Counts at most one per ACK.
+   */
+  spuriousSegs: number;
   /** PUSH segments received that were duplicates or outside the window (regular packets only). */
   repeatSegs: number;
   /** KCP bytes output (excluding `reserved`). */
@@ -268,6 +275,7 @@ export class Kcp {
     fastRetransSegs: 0,
     earlyRetransSegs: 0,
     lostSegs: 0,
+    spuriousSegs: 0,
     repeatSegs: 0,
     outBytes: 0,
     inBytes: 0,
@@ -308,10 +316,17 @@ export class Kcp {
   private paceBlocked = false;
   /** Cumulative bytes of PUSH data acknowledged by the peer (for delivery-rate estimates). */
   private deliveredBytes = 0;
+  /** (sn, last ts) of the latest retransmitted segments that `una` passed before their ACK. */
+  private readonly passedResent = new Uint32Array(2 * PASSED_RESENT);
+  private passedAt = 0;
   /** Segments in the send buffer already acknowledged individually (beyond a hole). */
   private ackedAhead = 0;
   /** The most recent RTT sample, ms (0 before the first). */
   private lastRtt = 0;
+  /** Lowest RTT sample since the last {@linkcode Kcp.takeLowRtt} (0 = none). */
+  private lowRtt = 0;
+  /** Cumulative PUSH payload bytes transmitted, retransmissions included. */
+  private sentBytes = 0;
   private tsProbe = 0;
   private probeWait = 0;
   private interval = INTERVAL;
@@ -383,6 +398,10 @@ export class Kcp {
   get srtt(): number {
     return this.rxSrtt;
   }
+  /** Smoothed mean deviation of the round-trip time, ms (0 before the first sample). */
+  get rttvar(): number {
+    return this.rxRttvar;
+  }
   /** Congestion window in segments (only limits sending when nc = 0). */
   /**
    * Pacing rate for new data in bytes per second; 0 (the default) sends as kcp-go does, the
@@ -409,6 +428,18 @@ export class Kcp {
   /** The latest RTT sample in ms (0 before the first ACK). */
   get latestRtt(): number {
     return this.lastRtt;
+  }
+
+  /** The lowest RTT sample (ms) since the previous call, 0 if none; starts a new low. */
+  takeLowRtt(): number {
+    const low = this.lowRtt;
+    this.lowRtt = 0;
+    return low;
+  }
+
+  /** Bytes of PUSH payload transmitted so far, retransmissions included (monotonic). */
+  get sent(): number {
+    return this.sentBytes;
   }
 
   /** Segments between `una` and `snd_nxt` the peer already acknowledged individually. */
@@ -678,6 +709,8 @@ export class Kcp {
         break;
       }
       if (regular) this.remoteWnd = wnd;
+      // before una can drop it: an ACK carrying an older transmission's timestamp
+      if (cmd === CMD_ACK) this.checkSpurious(sn, ts);
       if (this.parseUna(una) > 0) flushSegments = true;
       this.shrinkBuf();
       if (cmd === CMD_ACK) {
@@ -923,6 +956,7 @@ export class Kcp {
         ptr += KCP_OVERHEAD;
         copyBytes(buf, ptr, seg.data, 0, seg.len);
         ptr += seg.len;
+        this.sentBytes += seg.len;
         stats.outSegs++;
         if (seg.xmit >= DEADLINK) this.linkState = STATE_DEAD;
       }
@@ -1104,6 +1138,7 @@ export class Kcp {
   /** RTT estimator (RFC 6298 with kcp-go's reduced weight for samples below the range). */
   private updateAck(rtt: number): void {
     this.lastRtt = rtt > 0 ? rtt : 1;
+    if (this.lowRtt === 0 || this.lastRtt < this.lowRtt) this.lowRtt = this.lastRtt;
     if (this.rxSrtt === 0) {
       this.rxSrtt = rtt;
       this.rxRttvar = rtt >> 1;
@@ -1149,12 +1184,42 @@ export class Kcp {
     let count = 0;
     while (sndBuf.size > 0 && ((una - sndBuf.first().sn) | 0) > 0) {
       const seg = sndBuf.shift();
-      if (!seg.acked) this.deliveredBytes += seg.len;
-      else this.ackedAhead--;
+      if (!seg.acked) {
+        this.deliveredBytes += seg.len;
+        if (seg.xmit > 1) {
+          // kept so that its own ACK, later in the same packet, can still tell which
+          // transmission arrived (timestamp 0 marks a free slot; a real 0 is merely missed)
+          const at = this.passedAt;
+          this.passedResent[2 * at] = seg.sn;
+          this.passedResent[2 * at + 1] = seg.ts;
+          this.passedAt = at === PASSED_RESENT - 1 ? 0 : at + 1;
+        }
+      } else this.ackedAhead--;
       this.pool.release(seg);
       count++;
     }
     return count;
+  }
+
+  /** Count a needless retransmission when the ACK of `sn` echoes an earlier transmission's `ts`. */
+  private checkSpurious(sn: number, ts: number): void {
+    const idx = (sn - this.sndUna) | 0;
+    if (((sn - this.sndNxt) | 0) >= 0) return;
+    if (idx >= 0) {
+      const seg = this.sndBuf.at(idx);
+      if (!seg.acked && seg.xmit > 1 && ((seg.ts - ts) | 0) > 0) this.stats.spuriousSegs++;
+      return;
+    }
+    // passed by una already (an earlier ACK of the same packet carried it): look it up among
+    // the retransmitted segments una dropped lately
+    const passed = this.passedResent;
+    for (let i = 0; i < PASSED_RESENT; i++) {
+      if (passed[2 * i] === sn && passed[2 * i + 1] !== 0) {
+        if (((passed[2 * i + 1] - ts) | 0) > 0) this.stats.spuriousSegs++;
+        passed[2 * i + 1] = 0;
+        return;
+      }
+    }
   }
 
   /** Mark segment `sn` acknowledged. The send buffer holds exactly sn snd_una..snd_nxt−1. */

@@ -1,37 +1,50 @@
 /**
- * Sender-side FEC level (pure; time passed in): how many parity shards to send per group, from
+ * Sender-side FEC level (pure; time passed in): how many parity packets to send per group, from
  * the configured `--ps` on a lossy link down to none on a clean one, where parity only takes
- * bandwidth (3/13 of it with kcptun's 10/3). Receivers need nothing: kcp-go and kcptun-ts accept
- * packets with and without the FEC header from any peer, and learn a changed (ds, ps) by
- * auto-tune (kcptun-wire.md §4.6), kcp-go 2021 included.
+ * bandwidth (3/13 of it with kcptun's 10/3).
  *
- * Two loss estimates per window (at least 1 s and {@link MIN_SAMPLES} samples):
- * - receive loss: gaps in the seqids of the peer's FEC packets (the reverse path), when the
- *   peer sends FEC;
- * - send loss: our retransmissions per delivered segment (residual loss while our FEC is on,
- *   raw loss while it is off).
+ * Receivers need nothing. The group keeps its (ds, ps) shape: with fewer parity packets the
+ * seqids of the rest are skipped, which a receiver takes for loss, so its decoder never sees a
+ * changed shape. Changing the shape itself would be unsafe: kcp-go 2021 keeps filing a new
+ * shape's packets into groups of the old one until auto-tune notices, and rebuilds garbage from
+ * the mix. With parity off, packets go out without the FEC header, which kcp-go and kcptun-ts
+ * accept from any peer; parity comes back at a group boundary.
  *
- * While our data flows and both show less than {@link CLEAN_LOSS} for {@link CLEAN_WINDOWS}
- * windows, one parity shard less is sent: a probe. If a window then shows more than
- * {@link LOSSY_LOSS}, one shard comes back at once, and the next probe waits twice as long (up to
- * {@link MAX_BACKOFF}×). Between the two (residual loss that retransmission handles well) the
- * level stays: on a link with 2 % random loss 10/1 leaves about 0.2 % to retransmit and carries
- * 91 % data instead of 10/3's 77 %. A session with little traffic never decides and keeps its
- * FEC, which is what latency-sensitive users (games) rely on.
+ * Two loss estimates per window (at least {@link TUNER_WINDOW_MS} and {@link MIN_SAMPLES}
+ * samples):
+ * - receive loss: gaps in the seqids of the peer's FEC data packets, the raw loss of the
+ *   reverse path, when the peer sends FEC;
+ * - send loss: our needed retransmissions per delivered segment (spurious ones left out), the
+ *   loss our FEC left over, or the raw loss while it is off.
+ *
+ * A window with send loss above {@link LOSSY_LOSS} (and at least {@link MIN_LOSSES} losses)
+ * brings one parity packet back at once (all of them if parity was off), and the next probe
+ * waits twice as long (up to {@link MAX_BACKOFF}×). Once a streak of {@link CLEAN_WINDOWS}
+ * windows (× backoff, and at least {@link MIN_STREAK} segments) shows send loss below
+ * {@link CLEAN_LOSS}, parity steps down: to none when the reverse path showed no loss either
+ * (over at least {@link MIN_SAMPLES} of the peer's packets), else by one and never below one. Between the two, retransmission handles the residual loss cheaply and the
+ * level stays: on a link with 2 % random loss 10/3 leaves almost nothing, 10/2 about 0.04 % and
+ * 10/1 about 0.4 % to retransmit, and 10/1 carries 91 % data instead of 10/3's 77 %. A session
+ * with little traffic never decides and keeps its FEC, which is what latency-sensitive users
+ * (games) rely on.
  *
  * @module
  */
 
-/** Loss below which a window counts as clean. */
-export const CLEAN_LOSS = 0.001;
-/** Loss above which FEC comes back on. */
-export const LOSSY_LOSS = 0.005;
-/** Consecutive clean windows before FEC goes off. */
-export const CLEAN_WINDOWS = 3;
+/** Send loss below which parity may step down (summed over the clean streak). */
+export const CLEAN_LOSS = 0.003;
+/** Send loss in one window above which a parity shard comes back. */
+export const LOSSY_LOSS = 0.01;
+/** Windows in a streak before parity steps down (times the backoff). */
+export const CLEAN_WINDOWS = 2;
 /** Window length, ms. */
-export const TUNER_WINDOW_MS = 1000;
+export const TUNER_WINDOW_MS = 500;
 /** Fewest samples (packets or segments) that make a window's estimate count. */
 export const MIN_SAMPLES = 100;
+/** Fewest losses in a window that bring parity back: fewer are noise, not evidence. */
+export const MIN_LOSSES = 8;
+/** Fewest delivered segments in a clean streak before parity steps down. */
+export const MIN_STREAK = 2000;
 
 /** Cumulative counters the tuner reads. */
 export interface FecTunerInput {
@@ -39,7 +52,7 @@ export interface FecTunerInput {
   fecReceived: number;
   /** Seqid span those packets covered (sum of forward seqid steps). */
   fecSpan: number;
-  /** Segments retransmitted by our KCP. */
+  /** Segments retransmitted by our KCP that were needed (spurious retransmissions left out). */
   retransmitted: number;
   /** Segments the peer acknowledged (delivered bytes / mss). */
   deliveredSegments: number;
@@ -53,6 +66,11 @@ export class FecTuner {
   readonly #max: number;
   #level: number;
   #clean = 0;
+  /** Retransmissions and delivered segments summed over the current streak. */
+  #streakRetrans = 0;
+  #streakSegs = 0;
+  #streakRxPackets = 0;
+  #streakRxSpan = 0;
   #backoff = 1;
   #start = -1;
   #last: FecTunerInput = { fecReceived: 0, fecSpan: 0, retransmitted: 0, deliveredSegments: 0 };
@@ -95,34 +113,52 @@ export class FecTuner {
     this.#last = { ...input };
     const rxLoss = rxSpan >= MIN_SAMPLES ? Math.max(0, 1 - rxPackets / rxSpan) : -1;
     const txLoss = segs >= MIN_SAMPLES ? retrans / segs : -1;
-    // With parity on, our retransmissions are the loss FEC left over: they decide the steps.
-    // The peer's seqid gaps show raw loss (FEC hides it from us), so they only stop the last
-    // step to no parity, and bring parity back once it is off.
-    const lossy = txLoss > LOSSY_LOSS || (this.#level === 0 && rxLoss > LOSSY_LOSS);
-    const loss = this.#level >= 2 ? txLoss : Math.max(rxLoss, txLoss);
+    if (txLoss < 0) {
+      // no data of ours flowing: nothing to decide
+      this.#resetStreak();
+      return false;
+    }
+    // The peer's seqid gaps show raw loss on the way back (FEC hides the forward loss from us):
+    // with parity off they bring it back, and while they show loss parity never goes to none.
+    const lossy = (txLoss > LOSSY_LOSS && retrans >= MIN_LOSSES) ||
+      (this.#level === 0 && rxLoss > LOSSY_LOSS && rxSpan - rxPackets >= MIN_LOSSES);
     if (lossy) {
-      this.#clean = 0;
+      this.#resetStreak();
       if (this.#level >= this.#max) return false;
-      // the probe found loss: one parity shard back, and wait longer before the next probe
+      // the probe found loss: wait longer before the next one, and one parity shard back (all
+      // of them if parity was off: the raw loss is unknown, and bursts need them all)
       this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF);
-      this.#level++;
+      this.#level = this.#level === 0 ? this.#max : this.#level + 1;
       return true;
     }
-    if (loss >= CLEAN_LOSS || txLoss < 0) {
-      this.#clean = 0;
-      return false;
-    }
-    // clean window with our own data flowing: probe the link without FEC when due
     this.#clean++;
+    this.#streakRetrans += retrans;
+    this.#streakSegs += segs;
+    this.#streakRxPackets += rxPackets;
+    this.#streakRxSpan += rxSpan;
+    if (this.#clean < CLEAN_WINDOWS * this.#backoff || this.#streakSegs < MIN_STREAK) return false;
+    // the reverse path counts as clean only when the peer's packets showed it
+    const rxSeen = this.#streakRxSpan;
+    const pathClean = rxSeen >= MIN_SAMPLES &&
+      rxSeen - this.#streakRxPackets < CLEAN_LOSS * rxSeen;
+    const clean = this.#streakRetrans < CLEAN_LOSS * this.#streakSegs;
+    this.#resetStreak();
+    if (!clean) return false;
     if (this.#level === 0) {
-      if (this.#clean >= CLEAN_WINDOWS * 4) this.#backoff = 1; // long clean: forget old loss
+      this.#backoff = 1; // a clean streak without parity: forget old loss
       return false;
     }
-    if (this.#clean >= CLEAN_WINDOWS * this.#backoff) {
-      this.#clean = 0;
-      this.#level--;
-      return true;
-    }
-    return false;
+    if (this.#level === 1 && !pathClean) return false;
+    // a clean path both ways needs no parity at all; a lossy one is probed shard by shard
+    this.#level = pathClean ? 0 : this.#level - 1;
+    return true;
+  }
+
+  #resetStreak(): void {
+    this.#clean = 0;
+    this.#streakRetrans = 0;
+    this.#streakSegs = 0;
+    this.#streakRxPackets = 0;
+    this.#streakRxSpan = 0;
   }
 }

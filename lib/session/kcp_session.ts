@@ -102,10 +102,10 @@ export class KcpSession {
   readonly #sink: DatagramSink;
   #encoder: FecEncoder | undefined;
   /** Builds the configured encoder starting at a seqid (FEC configured), else undefined. */
-  readonly #makeEncoder: ((initialSeqid: number, parity: number) => FecEncoder) | undefined;
+  readonly #makeEncoder: ((initialSeqid: number) => FecEncoder) | undefined;
   readonly #tuner: FecTuner | undefined;
-  /** Data shards of the configured FEC. */
-  readonly #dataShards: number;
+  /** ds + ps of the configured FEC. */
+  readonly #fecShards: number;
   /** seqid after the last one sent, kept while FEC is off so seqids never repeat. */
   #nextSeqid = 0;
   #rxFecCount = 0;
@@ -139,17 +139,17 @@ export class KcpSession {
     const ps = options.parityShards ?? 3;
     const mtu = Math.min(options.mtu ?? 1350, MTU_LIMIT);
     const fecOn = ds > 0 && ps > 0 && ds + ps <= 256;
-    this.#dataShards = ds;
+    this.#fecShards = ds + ps;
     const headroom = this.crypt.headerSize;
     const tailroom = this.crypt.trailerSize;
     if (fecOn) {
       const skip = options.fecSkipParityAfterGapMs ?? 0;
-      this.#makeEncoder = (initialSeqid, parity) =>
-        new FecEncoder(ds, parity, headroom, tailroom, mtu, {
+      this.#makeEncoder = (initialSeqid) =>
+        new FecEncoder(ds, ps, headroom, tailroom, mtu, {
           skipParityAfterGapMs: skip,
           initialSeqid,
         });
-      this.#encoder = this.#makeEncoder(0, ps);
+      this.#encoder = this.#makeEncoder(0);
       if (options.adaptiveFec) this.#tuner = new FecTuner(ps);
     }
     this.#decoder = fecOn ? new FecDecoder(ds, ps, MTU_LIMIT) : new FecDecoder(0, 0, MTU_LIMIT);
@@ -187,44 +187,61 @@ export class KcpSession {
 
   /** Parity shards per group our encoder sends now (0 = off; below `--ps` with `adaptiveFec`). */
   get fecParity(): number {
-    return this.#encoder?.parityShards ?? 0;
+    return this.#encoder?.sendParity ?? 0;
   }
 
+  /**
+   * Counts a data packet of the peer's for the reverse path's loss. Only data seqids count:
+   * a peer whose tuner sends fewer parity packets skips the seqids of the rest, which are not
+   * loss. The span is in data positions of the peer's (ds, ps) as our decoder knows it.
+   */
   #countSeqid(buf: Uint8Array, offset: number): void {
     const seqid = (buf[offset] | buf[offset + 1] << 8 | buf[offset + 2] << 16 |
       buf[offset + 3] << 24) >>> 0;
+    const ds = this.#decoder.dataShards;
+    const n = ds + this.#decoder.parityShards;
+    // data positions below seqid
+    const pos = Math.floor(seqid / n) * ds + Math.min(seqid % n, ds);
     this.#rxFecCount++;
     if (this.#rxLastSeqid >= 0) {
-      const step = (seqid - this.#rxLastSeqid) | 0;
-      if (step <= 0) return; // late or duplicate: counted, span unchanged
+      const step = pos - this.#rxLastSeqid;
+      if (step <= 0) {
+        // late or duplicate: counted, span unchanged; far behind: a sender restart or wrap
+        if (step < -65536) this.#rxLastSeqid = pos;
+        return;
+      }
       // a huge jump is a sender restart or wrap, not loss
       if (step < 65536) this.#rxFecSpan += step;
     } else {
       this.#rxFecSpan++;
     }
-    this.#rxLastSeqid = seqid;
+    this.#rxLastSeqid = pos;
   }
 
   #tuneFec(now: number): void {
     const changed = this.#tuner!.update(now, {
       fecReceived: this.#rxFecCount,
       fecSpan: this.#rxFecSpan,
-      retransmitted: this.kcp.stats.retransSegs,
+      retransmitted: this.kcp.stats.retransSegs - this.kcp.stats.spuriousSegs,
       deliveredSegments: Math.floor(this.kcp.delivered / this.kcp.mss),
     });
     if (!changed) return;
-    // seqids never repeat: the next encoder starts after the last one sent, at a group
-    // boundary of its own shape so that receivers' auto-tune sees whole groups
-    if (this.#encoder !== undefined) this.#nextSeqid = this.#encoder.nextSeqid;
     const parity = this.#tuner!.parity;
-    if (parity > 0) {
-      const n = this.#dataShards + parity;
+    if (parity === 0) {
+      // seqids never repeat: kept for when parity comes back
+      if (this.#encoder !== undefined) this.#nextSeqid = this.#encoder.nextSeqid;
+      this.#encoder = undefined;
+      return;
+    }
+    if (this.#encoder === undefined) {
+      // back on at a group boundary, with the configured (ds, ps) shape
+      const n = this.#fecShards;
       const paws = Math.floor(0xffffffff / n) * n;
       const start = Math.ceil(this.#nextSeqid / n) * n;
-      this.#encoder = this.#makeEncoder!(start < paws ? start : 0, parity);
-    } else {
-      this.#encoder = undefined;
+      this.#encoder = this.#makeEncoder!(start < paws ? start : 0);
     }
+    // fewer parity packets per group, same shape: receivers see the rest as lost
+    this.#encoder.sendParity = parity;
   }
 
   #applyRate(now: number): void {
@@ -234,6 +251,9 @@ export class KcpSession {
       delivered: kcp.delivered,
       rtt: kcp.latestRtt,
       inflight: kcp.inflight,
+      sent: kcp.sent,
+      lowRtt: kcp.takeLowRtt(),
+      rttvar: kcp.rttvar,
     });
     kcp.pacingRate = rc.pacingRate();
     const w = Math.min(RATE_WINDOW_MAX, rc.window());
@@ -317,7 +337,7 @@ export class KcpSession {
         return;
       }
       if (type === FEC_TYPE_PARITY) snmp.FECParityShards++;
-      if (this.#tuner !== undefined) this.#countSeqid(buf, offset);
+      if (this.#tuner !== undefined && type === FEC_TYPE_DATA) this.#countSeqid(buf, offset);
       const dec = this.#decoder;
       const errs = dec.stats.errors;
       const packet = buf.subarray(offset, offset + length);

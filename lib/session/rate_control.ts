@@ -18,6 +18,12 @@
  * link. Before the first rate sample nothing is paced and the window is capped at
  * {@link INITIAL_WINDOW} segments, like TCP's initial window.
  *
+ * A round ends on an ACK arrival, so it spans whole ACK batches. In a round without a queue
+ * (its lowest RTT near the lowest of the last rounds) the estimate is held at the previous
+ * round's send rate: the link carried all of it, so the delivery rate, which falls short by the
+ * random loss, must not pull the estimate down (on a 10 %-loss link it would decay round after
+ * round).
+ *
  * @module
  */
 
@@ -34,6 +40,12 @@ const BW_FILTER_ROUNDS = 10;
 const STALLED_ROUND = 0.5;
 const MIN_RTT_WINDOW_MS = 10_000;
 const MIN_ROUND_MS = 5;
+/**
+ * A round saw no queue when its lowest RTT is within this share of the baseline (or
+ * {@link QUEUE_FREE_MS}, or twice the RTT's mean deviation, whichever is more).
+ */
+const QUEUE_FREE_SHARE = 0.25;
+const QUEUE_FREE_MS = 5;
 /** Smallest RTT the window is sized for: half of it covers kcp-go 2021's 30 ms ACK delay. */
 export const WINDOW_RTT_FLOOR_MS = 25;
 
@@ -45,6 +57,12 @@ export interface RateSample {
   rtt: number;
   /** Segments in flight. */
   inflight: number;
+  /** Cumulative bytes transmitted, retransmissions included (0 if not tracked). */
+  sent?: number;
+  /** Lowest RTT sample in ms since the previous call (0 = none). */
+  lowRtt?: number;
+  /** Mean deviation of the RTT in ms (0 = unknown). */
+  rttvar?: number;
 }
 
 /** Paces and sizes the send window from measured delivery rate and RTT. */
@@ -54,6 +72,14 @@ export class RateController {
   #state: "startup" | "drain" | "probe" = "startup";
   #roundStart = -1;
   #roundDelivered = 0;
+  #lastDelivered = 0;
+  #roundSent = 0;
+  /** Lowest RTT seen in the current round (0 = none). */
+  #roundLowRtt = 0;
+  /** Send rate of the previous round, bytes/s (0 = unknown or not queue-free). */
+  #prevSentRate = 0;
+  /** Lowest RTT of each of the last rounds. */
+  readonly #lows: number[] = [];
   #btlBw = 0;
   #fullBw = 0;
   #fullBwRounds = 0;
@@ -91,20 +117,54 @@ export class RateController {
       this.#minRtt = s.rtt;
       this.#minRttAt = now;
     }
+    const low = s.lowRtt ?? 0;
+    if (low > 0 && (this.#roundLowRtt === 0 || low < this.#roundLowRtt)) this.#roundLowRtt = low;
+    const sent = s.sent ?? 0;
     if (this.#roundStart < 0) {
       this.#roundStart = now;
       this.#roundDelivered = s.delivered;
+      this.#roundSent = sent;
       return;
     }
     const elapsed = now - this.#roundStart;
     const roundMs = Math.max(this.#minRtt, MIN_ROUND_MS);
-    if (elapsed < roundMs || this.#minRtt === 0) return;
+    // a round ends on an ACK arrival, never on a timer tick: peers send ACKs in batches (kcp-go
+    // every flush interval), and a round cut between two batches would count one batch in one
+    // round and two in the next, a sample off by up to a batch that the max filter keeps
+    const acked = s.delivered !== this.#lastDelivered;
+    this.#lastDelivered = s.delivered;
+    if (elapsed < roundMs || this.#minRtt === 0 || !acked) return;
     const bytes = s.delivered - this.#roundDelivered;
+    const sentRate = (sent - this.#roundSent) * 1000 / elapsed;
+    const roundLow = this.#roundLowRtt;
     this.#roundStart = now;
     this.#roundDelivered = s.delivered;
+    this.#roundSent = sent;
+    this.#roundLowRtt = 0;
     // an idle round (nothing in flight, nothing delivered) says nothing about the link
     if (bytes <= 0 && s.inflight === 0) return;
     let sample = bytes * 1000 / elapsed;
+    // No queue this round (even its lowest RTT is near the lowest of the last rounds): the link
+    // carried everything we sent in the round before, losses included, for random loss is not
+    // congestion. Then the estimate is held at that send rate, never raised by it: a lossy
+    // link's delivery rate alone falls short of the link by the loss, and pacing at it would
+    // send ever slower. With a queue the link is full and only deliveries count. The baseline
+    // is not the 10 s minimum RTT: on a jittery path that is a lucky sample few rounds come near.
+    const lows = this.#lows;
+    if (roundLow > 0) {
+      lows.push(roundLow);
+      if (lows.length > BW_FILTER_ROUNDS) lows.shift();
+    }
+    let base = roundLow;
+    for (const l of lows) if (l < base) base = l;
+    const slack = Math.max(base * QUEUE_FREE_SHARE, QUEUE_FREE_MS, 2 * (s.rttvar ?? 0));
+    const queueFree = roundLow > 0 && roundLow <= base + slack;
+    const prevSent = this.#prevSentRate;
+    this.#prevSentRate = queueFree ? sentRate : 0;
+    if (this.#state === "probe" && queueFree) {
+      const held = prevSent < this.#btlBw ? prevSent : this.#btlBw;
+      if (held > sample) sample = held;
+    }
     // delivery cannot outrun sending: past startup we send at most PROBE_GAIN_MAX × the
     // estimate, so more than that is ACKs arriving bunched, not link capacity
     if (this.#state === "probe" && sample > this.#btlBw * PROBE_GAIN_MAX) {

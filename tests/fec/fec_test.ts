@@ -813,3 +813,41 @@ Deno.test("fec: auto-tune works against a latest sender that skips parity after 
   for (const k of oracle(received, kcp, 4, 6, received.length >> 1)) assert.ok(gotSet.has(k));
   assert.ok(got.length > 0);
 });
+
+Deno.test("fec encoder: sendParity keeps the (ds, ps) shape, skips the rest's seqids, and a fixed-shape decoder recovers", () => {
+  const rng = new Mulberry32(41);
+  const kcp = Array.from({ length: 40 }, (_, i) => {
+    const p = new Uint8Array(30 + ((i * 37) % 200));
+    for (let k = 0; k < p.length; k++) p[k] = rng.next() * 256;
+    return p;
+  });
+  const full = new Sender(10, 3);
+  const fewer = new Sender(10, 3);
+  const fullOut: Emitted[] = [];
+  const fewerOut: Emitted[] = [];
+  kcp.forEach((p, i) => {
+    // parity per group: 3, then 1, then 2, then 3 again
+    if (i % 10 === 0) fewer.enc.sendParity = [3, 1, 2, 3][i / 10];
+    fullOut.push(...full.send(p));
+    fewerOut.push(...fewer.send(p));
+  });
+  // the packets sent are the full shape's packets minus the last parity of each group
+  const sentSeqids = fewerOut.map((e) => e.seqid);
+  const skipped = [24, 25, 38];
+  assert.deepEqual(sentSeqids, fullOut.map((e) => e.seqid).filter((s) => !skipped.includes(s)));
+  for (const e of fewerOut) {
+    const twin = fullOut.find((f) => f.seqid === e.seqid)!;
+    assert.equal(toHex(e.bytes), toHex(twin.bytes), `seqid ${e.seqid}`);
+  }
+  assert.equal(fewer.enc.nextSeqid, full.enc.nextSeqid);
+  // group 1 (one parity): losing one data packet is recovered by a plain 10/3 decoder
+  const dec = new FecDecoder(10, 3, MAX);
+  const lost = 13 + 4;
+  const got = feed(dec, fewerOut.filter((e) => e.seqid !== lost).map((e) => e.bytes));
+  assert.deepEqual(got, [toHex(kcp[14])]);
+  assert.equal(dec.stats.autoTunes, 0);
+  assert.equal(dec.stats.errors, 0);
+  assert.throws(() => fewer.enc.sendParity = 0, RangeError);
+  assert.throws(() => fewer.enc.sendParity = 4, RangeError);
+  assert.throws(() => fewer.enc.sendParity = 1.5, RangeError);
+});

@@ -799,6 +799,35 @@ Deno.test("kcp: pipeLimit counts only unacknowledged segments, so a hole keeps t
   }
 });
 
+Deno.test("kcp: spuriousSegs counts retransmissions whose earlier transmission was acknowledged", () => {
+  const { kcp, out } = endpoint();
+  kcp.setWindowSize(8, 128);
+  kcp.update(0);
+  kcp.send(new Uint8Array(kcp.mss * 3));
+  kcp.flush(0); // sn 0..2 sent at ts 0
+  kcp.flush(300); // RTO (200 ms): all three sent again at ts 300
+  assert.equal(kcp.stats.lostSegs, 3);
+  assert.equal(kcp.sent, kcp.mss * 6);
+  out.length = 0;
+  // sn 1: its first transmission (ts 0) arrived late: spurious. sn 2: the second one (ts 300)
+  // arrived: the retransmission was needed. sn 0: acknowledged by una in the same packet before
+  // its own ACK (ts 0) is read: still found spurious
+  const acks = [
+    { cmd: CMD_ACK, sn: 1, una: 0, ts: 0, wnd: 128 },
+    { cmd: CMD_WINS, una: 1, wnd: 128 },
+    { cmd: CMD_ACK, sn: 0, una: 1, ts: 0, wnd: 128 },
+    { cmd: CMD_ACK, sn: 2, una: 1, ts: 300, wnd: 128 },
+  ];
+  assert.equal(kcp.input(build(acks), true, 350), 0);
+  assert.equal(kcp.stats.spuriousSegs, 2);
+  // a repeated ACK counts nothing more
+  kcp.input(build([{ cmd: CMD_ACK, sn: 0, una: 3, ts: 0, wnd: 128 }]), true, 360);
+  assert.equal(kcp.stats.spuriousSegs, 2);
+  // RTT samples (from each input's last ACK): 350 − 300, then 360 − 0; the lowest, then none
+  assert.equal(kcp.takeLowRtt(), 50);
+  assert.equal(kcp.takeLowRtt(), 0);
+});
+
 Deno.test("kcp: timers are wrap-safe when the clock crosses 2^32", () => {
   const start = 2 ** 32 - 700; // the 2nd retransmission happens after the wrap
   const times = rtoSchedule(0, start, start + 3000).times.map((t) => t - start);

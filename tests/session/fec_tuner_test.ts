@@ -3,6 +3,8 @@ import {
   CLEAN_WINDOWS,
   FecTuner,
   type FecTunerInput,
+  MIN_LOSSES,
+  MIN_STREAK,
   TUNER_WINDOW_MS,
 } from "../../lib/session/fec_tuner.ts";
 import { KcpSession } from "../../lib/session/kcp_session.ts";
@@ -32,39 +34,56 @@ function windows(t: FecTuner, steps: Partial<FecTunerInput>[]): boolean[] {
   return levels(t, steps).map((p) => p > 0);
 }
 
-Deno.test("fec tuner: probes without FEC after clean windows, back on at the first lossy one", () => {
-  const clean = { deliveredSegments: 1000 };
-  const lossy = { deliveredSegments: 1000, retransmitted: 20 }; // 2 %
-  const t = new FecTuner();
-  const states = windows(t, [
-    ...Array(CLEAN_WINDOWS).fill(clean), // third clean window: off
+Deno.test("fec tuner: on a clean path parity goes off after a clean streak, all back at the first lossy window", () => {
+  const clean = { fecReceived: 1000, fecSpan: 1000, deliveredSegments: 1000 };
+  const lossy = { ...clean, retransmitted: 20 }; // 2 %
+  const t = new FecTuner(3);
+  const steps = levels(t, [
+    ...Array(CLEAN_WINDOWS).fill(clean), // a clean streak: off
     clean,
-    lossy, // the probe failed: on, next probe waits 2× as long
-    ...Array(2 * CLEAN_WINDOWS).fill(clean), // off again only after 6 clean windows
+    lossy, // the probe failed: all parity back, the next probe waits 2× as long
+    ...Array(2 * CLEAN_WINDOWS).fill(clean), // off again only after 4 clean windows
   ]);
-  assert.deepEqual(states, [true, true, false, false, true, true, true, true, true, true, false]);
+  assert.deepEqual(steps, [3, 0, 0, 3, 3, 3, 3, 0]);
+  // a peer whose packets carry no FEC shows nothing of the reverse path: never to none
+  const quiet = new FecTuner(3);
+  const unseen = levels(quiet, Array(4 * CLEAN_WINDOWS).fill({ deliveredSegments: 1000 }));
+  assert.deepEqual(unseen, [3, 2, 2, 1, 1, 1, 1, 1]);
 });
 
-Deno.test("fec tuner: parity steps down one shard per probe and settles where residual loss is mild", () => {
-  const clean = { deliveredSegments: 1000 };
-  const mild = { deliveredSegments: 1000, retransmitted: 3 }; // 0.3 %: retransmission copes
-  const lossy = { deliveredSegments: 1000, retransmitted: 20 }; // 2 %
+Deno.test("fec tuner: with loss on the path parity steps down one at a time and settles where residual loss is mild", () => {
+  // 2 % raw loss that FEC repairs: the peer's seqid gaps show it, our retransmissions do not
+  const repaired = { fecReceived: 980, fecSpan: 1000, deliveredSegments: 1000 };
+  const mild = { ...repaired, retransmitted: 5 }; // 0.5 %: retransmission copes
+  const lossy = { ...repaired, retransmitted: 20 }; // 2 %
   const t = new FecTuner(3);
   assert.equal(t.parity, 3);
   const steps = levels(t, [
-    ...Array(CLEAN_WINDOWS).fill(clean), // 3 → 2
-    ...Array(CLEAN_WINDOWS).fill(clean), // 2 → 1
+    ...Array(CLEAN_WINDOWS).fill(repaired), // 3 → 2
+    ...Array(CLEAN_WINDOWS).fill(repaired), // 2 → 1
+    ...Array(CLEAN_WINDOWS).fill(repaired), // 1 stays: the path is lossy, never to none
     ...Array(CLEAN_WINDOWS).fill(mild), // 1 stays: neither clean nor lossy
-    lossy, // a lossy window: one shard back, next probe waits 2×
-    ...Array(2 * CLEAN_WINDOWS).fill(clean), // 2 → 1 only after 6 clean windows
+    lossy, // one shard back, the next probe waits 2×
+    ...Array(2 * CLEAN_WINDOWS).fill(repaired), // 2 → 1 only after 4 clean windows
   ]);
-  assert.deepEqual(steps, [3, 3, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 1]);
+  assert.deepEqual(steps, [3, 2, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1]);
   assert.throws(() => new FecTuner(0), new RangeError("Parity shards must be 1..255, got 0"));
-  // 2 % raw loss that FEC repairs (the peer's seqid gaps show it, our retransmissions do not):
-  // parity steps down to one shard and keeps it
-  const g = new FecTuner(3);
-  const repaired = { fecReceived: 980, fecSpan: 1000, deliveredSegments: 1000 };
-  assert.deepEqual(levels(g, Array(4 * CLEAN_WINDOWS).fill(repaired)).slice(-1), [1]);
+});
+
+Deno.test("fec tuner: a few losses are noise, and a streak needs enough segments", () => {
+  // 6 retransmissions of 500 (1.2 %) are fewer than MIN_LOSSES: no step up
+  const t = new FecTuner(3);
+  const thin = { fecReceived: 490, fecSpan: 500, deliveredSegments: 500 };
+  const noisy = { ...thin, retransmitted: MIN_LOSSES - 2 };
+  assert.ok(MIN_STREAK > CLEAN_WINDOWS * 500);
+  // windows of 500 segments: the first step waits for MIN_STREAK segments, not CLEAN_WINDOWS
+  const steps = levels(t, [...Array(MIN_STREAK / 500).fill(thin), noisy]);
+  assert.deepEqual(steps, [...Array(MIN_STREAK / 500 - 1).fill(3), 2, 2]);
+  // the same count of retransmissions is evidence once there are MIN_LOSSES
+  const u = new FecTuner(3);
+  const lossy = { ...thin, retransmitted: MIN_LOSSES }; // 1.6 %
+  const back = levels(u, [...Array(MIN_STREAK / 500).fill(thin), lossy]);
+  assert.deepEqual(back, [...Array(MIN_STREAK / 500 - 1).fill(3), 2, 3]);
 });
 
 Deno.test("fec tuner: the peer's seqid gaps, idle sessions and thin windows keep FEC on", () => {
@@ -149,4 +168,60 @@ Deno.test("adaptive FEC end to end: off on a clean link, on when loss starts, ev
   const all = concat(received);
   assert.equal(all.length, sent);
   assert.equal(sha256(all), sha256(data.subarray(0, sent)));
+});
+
+Deno.test("adaptive FEC end to end: 2 % loss both ways, parity steps down with the shape kept, receiver never re-tunes", () => {
+  const pass = deriveKey("tuner");
+  const rnd = new Prng(6);
+  const crypt = () => createPacketCrypt("aes", pass, (b) => rnd.fill(b));
+  const lossy = { delayMs: 10, rateBps: 20_000_000, loss: 0.02 };
+  const up = new LinkDirection(lossy, 3);
+  const down = new LinkDirection(lossy, 4);
+  let now = 1000;
+  const opts = { conv: 9, adaptiveFec: true, rateControl: true, sndwnd: 512, rcvwnd: 512 };
+  const a = new KcpSession(
+    { ...opts, crypt: crypt() },
+    (p, n) => void up.send(p.subarray(0, n), now),
+    now,
+  );
+  const b = new KcpSession(
+    { ...opts, crypt: crypt() },
+    (p, n) => void down.send(p.subarray(0, n), now),
+    now,
+  );
+  const data = new Uint8Array(24_000_000);
+  rnd.fill(data);
+  let sent = 0;
+  let got = 0;
+  const received: Uint8Array[] = [];
+  const rx = new Uint8Array(65536);
+  let na = now;
+  let nb = now;
+  const levels = new Set<number>();
+  while (got < data.length && now < 60_000) {
+    while (sent < data.length && a.canSend()) {
+      const n = Math.min(65536, data.length - sent);
+      a.send(data.subarray(sent, sent + n), now);
+      sent += n;
+    }
+    a.flush(now);
+    if (now >= na) na = a.update(now);
+    if (now >= nb) nb = b.update(now);
+    up.deliver(now, (p) => b.input(p, p.length, now));
+    down.deliver(now, (p) => a.input(p, p.length, now));
+    for (let n = b.recv(rx); n > 0; n = b.recv(rx)) {
+      received.push(rx.slice(0, n));
+      got += n;
+    }
+    levels.add(a.fecParity);
+    now = Math.max(now + 1, Math.ceil(Math.min(na, nb, up.nextDelivery(), down.nextDelivery())));
+  }
+  // the reverse path shows the loss: parity never goes off, but it does step down
+  assert.ok(!levels.has(0), `levels ${[...levels]}`);
+  assert.ok(levels.has(1) || levels.has(2), `levels ${[...levels]}`);
+  assert.ok(b.snmp.FECRecovered > 100, `recovered ${b.snmp.FECRecovered}`);
+  assert.equal(b.snmp.FECErrs, 0);
+  assert.equal(b.snmp.KCPInErrors, 0);
+  const all = concat(received);
+  assert.equal(sha256(all), sha256(data));
 });

@@ -93,6 +93,54 @@ Deno.test("rate control: past startup a bunched round of ACKs lifts the estimate
   assert.equal(rc.bottleneckRate, 1_250_000);
 });
 
+Deno.test("rate control: a round ends on an ACK arrival, not on a timer tick", () => {
+  const rc = new RateController(1322);
+  rc.update(0, { delivered: 0, rtt: 100, inflight: 10 });
+  // ticks past the round's length with nothing newly acknowledged do not close it
+  rc.update(100, { delivered: 0, rtt: 100, inflight: 10 });
+  rc.update(130, { delivered: 0, rtt: 100, inflight: 10 });
+  assert.equal(rc.bottleneckRate, 0);
+  // the ACK batch at 150 ms closes it: 150 kB over 150 ms, not 0 over 100 ms
+  rc.update(150, { delivered: 150_000, rtt: 100, inflight: 10 });
+  assert.equal(rc.bottleneckRate, 1_000_000);
+});
+
+/**
+ * Feeds `rc` 100 ms rounds past startup at 1 MB/s, each sending `sent` bytes and delivering
+ * `delivered`, with the round's lowest RTT `low` (minimum 100 ms). Returns the estimates.
+ */
+function lossyRounds(rounds: { sent: number; delivered: number; low: number }[]): number[] {
+  const rc = new RateController(1322);
+  let now = 0, delivered = 0, sent = 0;
+  const feed = (d: number, snt: number, low: number) => {
+    now += 100;
+    delivered += d;
+    sent += snt;
+    rc.update(now, { delivered, rtt: low, inflight: 10, sent, lowRtt: low });
+  };
+  rc.update(0, { delivered: 0, rtt: 100, inflight: 10, sent: 0, lowRtt: 100 });
+  for (let i = 0; i < 5; i++) feed(100_000, 100_000, 100);
+  assert.equal(rc.state, "probe");
+  assert.equal(rc.bottleneckRate, 1_000_000);
+  return rounds.map((r) => {
+    feed(r.delivered, r.sent, r.low);
+    return rc.bottleneckRate;
+  });
+}
+
+Deno.test("rate control: random loss without a queue holds the estimate at the send rate; with a queue it falls", () => {
+  // 20 % of each round lost, no queue: the link carried all we sent, the estimate holds
+  const free = lossyRounds(Array(12).fill({ sent: 100_000, delivered: 80_000, low: 100 }));
+  assert.ok(free.every((b) => b === 1_000_000), `estimates ${free}`);
+  // the same deliveries with a standing queue (lowest RTT 100 → 160 ms): the filter forgets
+  // the old rate and falls to what the link delivers
+  const queued = lossyRounds(Array(12).fill({ sent: 100_000, delivered: 80_000, low: 160 }));
+  assert.equal(queued.at(-1), 800_000);
+  // sending less than the estimate (an idle spell) never lifts it above the delivery rate
+  const slow = lossyRounds(Array(12).fill({ sent: 50_000, delivered: 50_000, low: 100 }));
+  assert.equal(slow.at(-1), 500_000);
+});
+
 Deno.test("rate control: the window never drops below its floor", () => {
   const rc = new RateController(1322);
   rc.update(0, { delivered: 0, rtt: 10, inflight: 1 });
