@@ -10,6 +10,8 @@ import { connectLocal } from "../../lib/lab/traffic.ts";
 import { seededBytes, sha256 } from "../_helpers/bytes.ts";
 import { exchange, sinkTarget, sourceTarget, spawnGo } from "../_helpers/net.ts";
 import { ourClient, ourServer } from "./_fixture.ts";
+import { parseLinkProfile } from "../../lib/link/link.ts";
+import { startUdpRelay } from "../../lib/link/relay.ts";
 
 /** Result of one direction of one case. */
 export interface InteropResult {
@@ -50,6 +52,34 @@ export interface InteropFlags {
   both?: string[];
   client?: string[];
   server?: string[];
+  /** A link profile (`lab --profile` syntax) emulated by a relay between client and server. */
+  link?: string;
+}
+
+/** A relay to `port` over `spec` both ways, or none. */
+async function relayTo(
+  port: number,
+  spec: string | undefined,
+): Promise<{ port: number; stop: () => Promise<void> } | undefined> {
+  if (spec === undefined) return undefined;
+  const profile = parseLinkProfile(spec);
+  const abort = new AbortController();
+  const relay = await startUdpRelay({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    target: { hostname: "127.0.0.1", port },
+    up: profile,
+    down: profile,
+    seed: 7,
+    signal: abort.signal,
+    sockbuf: 4 << 20,
+  });
+  return {
+    port: relay.addr.port,
+    stop: () => {
+      abort.abort();
+      return relay.closed;
+    },
+  };
 }
 
 /**
@@ -80,6 +110,7 @@ export async function runInterop(
     let stopGo: (() => Promise<string>) | undefined;
     let closeOurs: (() => Promise<void>) | undefined;
     let port: number;
+    let relay: Awaited<ReturnType<typeof relayTo>>;
     if (pairing === "ours-client+go-server") {
       const udp = freeUdpPort();
       const go = spawnGo("kcptun-server", [
@@ -90,17 +121,19 @@ export async function runInterop(
         ...goArgs,
       ]);
       stopGo = go.stop;
-      const client = ourClient(udp, oursArgs);
+      relay = await relayTo(udp, flags.link);
+      const client = ourClient(relay?.port ?? udp, oursArgs);
       closeOurs = () => client.close(2000);
       port = client.port;
     } else {
       const server = ourServer(target.port, oursArgs);
       const tcp = freeTcpPort();
+      relay = await relayTo(server.addrs[0].port, flags.link);
       const go = spawnGo("kcptun-client", [
         "-l",
         `127.0.0.1:${tcp}`,
         "-r",
-        `127.0.0.1:${server.addrs[0].port}`,
+        `127.0.0.1:${relay?.port ?? server.addrs[0].port}`,
         ...goArgs,
       ]);
       stopGo = go.stop;
@@ -116,6 +149,7 @@ export async function runInterop(
     } finally {
       await closeOurs?.();
       const log = await stopGo?.();
+      await relay?.stop();
       if (!results[dir].ok) results.detail += `${dir} go log: ${log?.slice(-400)}; `;
     }
   }
