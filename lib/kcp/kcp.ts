@@ -266,6 +266,14 @@ export class Kcp {
    * window (`rmtWnd`) still bounds `snd_nxt − snd_una`. 0 = kcp-go's window. @default 0
    */
   pipeLimit = 0;
+  /**
+   * The RTO is at least this multiple of the smoothed RTT when > 0 (deviation, sender side
+   * only). On a path whose delay wanders (jitter, a queue that comes and goes) the RTT samples
+   * move together, the mean deviation stays small, and kcp-go's `srtt + 4·rttvar` fires while
+   * the segment is still on its way: 15-20 % of a jittery link's segments were sent twice.
+   * 0 = kcp-go's RTO. @default 0
+   */
+  rtoSrttFactor = 0;
   /** Counters of this instance. */
   readonly stats: KcpStats = {
     outSegs: 0,
@@ -1153,7 +1161,9 @@ export class Kcp {
       }
     }
     const varTerm = (this.rxRttvar << 2) >>> 0;
-    const rto = this.rxSrtt + (this.interval > varTerm ? this.interval : varTerm);
+    let rto = this.rxSrtt + (this.interval > varTerm ? this.interval : varTerm);
+    const floor = Math.ceil(this.rxSrtt * this.rtoSrttFactor);
+    if (rto < floor) rto = floor;
     this.rxRto = rto < this.rxMinrto ? this.rxMinrto : rto > RTO_MAX ? RTO_MAX : rto;
   }
 

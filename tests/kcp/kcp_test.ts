@@ -698,6 +698,31 @@ function rtoSchedule(nodelay: number, start: number, until: number): { times: nu
   return { times, kcp };
 }
 
+Deno.test("kcp: rtoSrttFactor keeps the RTO at least that multiple of the smoothed RTT", () => {
+  const rtoAfter = (factor: number, rtts: number[]): number[] => {
+    const { kcp } = endpoint();
+    kcp.rtoSrttFactor = factor;
+    let now = 1000;
+    return rtts.map((rtt, sn) => {
+      kcp.send(new Uint8Array(10));
+      kcp.flush(now);
+      kcp.input(build([{ cmd: CMD_ACK, sn, ts: now, una: sn + 1 }]), true, now + rtt);
+      now += rtt;
+      return kcp.rto;
+    });
+  };
+  // steady 200 ms samples: rttvar shrinks toward 0 and kcp-go's RTO toward srtt + interval
+  const steady = Array(12).fill(200);
+  const plain = rtoAfter(0, steady);
+  assert.equal(plain[0], 600); // srtt 200 + 4 × 100
+  assert.equal(plain.at(-1), 230); // the 30 ms interval floor of the variance term
+  // with the factor, never below 1.5 × srtt = 300
+  const floored = rtoAfter(1.5, steady);
+  assert.equal(floored[0], 600);
+  assert.equal(floored.at(-1), 300);
+  assert.ok(floored.every((r, i) => r === Math.max(plain[i], 300)), `${floored}`);
+});
+
 Deno.test("kcp: RTO backoff adds rx_rto per retransmission (rx_rto/2 with nodelay); dead link after 20", () => {
   const normal = rtoSchedule(0, 5000, 5000 + 30000).times.map((t) => t - 5000);
   assert.deepEqual(normal.slice(0, 6), [0, 200, 600, 1200, 2000, 3000]);
