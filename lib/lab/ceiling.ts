@@ -8,7 +8,8 @@
  * whether the sending end has them: with rate control the send window is sized from the
  * measured bandwidth-delay product (up to {@linkcode RATE_CONTROL_MAX_WINDOW}), so `--sndwnd`
  * no longer caps it and only the receiver's `--rcvwnd` does; with adaptive FEC the sender stops
- * FEC on a clean link, so neither parity nor the FEC header costs bandwidth there.
+ * FEC on a clean link, so neither parity nor the FEC header costs bandwidth there, and on a
+ * lossy one it may go down to one parity packet per group.
  *
  * @module
  */
@@ -53,8 +54,8 @@ export interface CeilingInput {
    */
   rateControl?: boolean;
   /**
-   * The sender turns FEC off while the link loses nothing (kcptun-ts's adaptive FEC); on a
-   * link with a mean loss above 0 FEC stays on. @default false (Go kcptun)
+   * The sender turns FEC off while the link loses nothing and may send as few as one parity
+   * packet per group while it loses some (kcptun-ts's adaptive FEC). @default false (Go kcptun)
    */
   adaptiveFec?: boolean;
 }
@@ -83,6 +84,11 @@ export interface Ceiling {
   fec: boolean;
   /** FEC is configured (it may still be off: see `fec`). */
   fecConfigured: boolean;
+  /**
+   * Parity packets per group in the ceiling: `--parityshard`, 1 with adaptive FEC on a lossy
+   * link (the fewest it sends there), 0 while FEC is off.
+   */
+  parity: number;
   /** Bytes of a full data datagram: `mtu`, or `mtu − 8` while adaptive FEC is off. */
   datagram: number;
   /** The window is sized by rate control (`sndwnd` does not cap it). */
@@ -90,7 +96,8 @@ export interface Ceiling {
   /**
    * Share of the link's bytes that can carry new stream data: `mss / datagram` (the datagram is
    * `mtu`, or `mtu − 8` while adaptive FEC is off) times the share left by loss (`1 − loss`)
-   * or, with FEC, by parity (`data / (data + parity)`), whichever is smaller.
+   * or, with FEC, by parity (`data / (data + parity)`, with `parity` as above), whichever is
+   * smaller.
    */
   payloadShare: number;
   /** `linkBps × payloadShare`: the most the link can deliver as stream data. */
@@ -135,8 +142,9 @@ function checkCount(name: string, value: number, min: number, max: number): void
  * Not modelled (each costs well under 1 %): smux frame headers (8 bytes per frame of up to
  * `--framesize`), snappy chunk headers, ACK segments sharing datagrams with data, and the
  * serialisation time of one packet in the RTT. Queueing in the bottleneck raises the real RTT
- * above `rttMs`, so the window limit is an upper bound too. Adaptive FEC is modelled as all
- * off on a loss-free link and all on otherwise (it probes and switches between the two).
+ * above `rttMs`, so the window limit is an upper bound too. Adaptive FEC is modelled at its
+ * cheapest: off on a loss-free link, one parity packet per group otherwise (the level it probes
+ * down to; it settles there when the loss left over is mild).
  *
  * @throws {RangeError} If a size, shard count or window is out of range.
  *
@@ -182,7 +190,8 @@ export function linkCeiling(input: CeilingInput): Ceiling {
     : 0;
   const rttMs = (input.forward.delayMs ?? 0) + (input.reverse.delayMs ?? 0);
   const delivered = 1 - loss;
-  const share = fec ? Math.min(delivered, dataShards / (dataShards + parityShards)) : delivered;
+  const parity = !fec ? 0 : input.adaptiveFec === true ? 1 : parityShards;
+  const share = fec ? Math.min(delivered, dataShards / (dataShards + parity)) : delivered;
   const payloadShare = (mss / datagram) * share;
   const protocolBps = linkBps * payloadShare;
   const windowSegments = Math.min(rateControl ? RATE_CONTROL_MAX_WINDOW : sndwnd, rcvwnd);
@@ -205,6 +214,7 @@ export function linkCeiling(input: CeilingInput): Ceiling {
     mss,
     fec,
     fecConfigured,
+    parity,
     datagram,
     rateControl,
     payloadShare,
