@@ -11,7 +11,7 @@ import { KcpSession } from "../../lib/session/kcp_session.ts";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { deriveKey } from "../../lib/crypt/kdf.ts";
 import { fecType } from "../../lib/fec/fec.ts";
-import { LinkDirection } from "../../lib/link/link.ts";
+import { LinkDirection, type LinkProfile } from "../../lib/link/link.ts";
 import { Prng } from "../../lib/link/prng.ts";
 import { concat, sha256 } from "../_helpers/bytes.ts";
 
@@ -99,123 +99,119 @@ Deno.test("fec tuner: the peer's seqid gaps, idle sessions and thin windows keep
   assert.ok(windows(w, Array(4).fill({ deliveredSegments: 50 })).every((s) => s));
 });
 
+/**
+ * Two adaptive-FEC sessions over emulated links, `a` sending `data` to `b`, advanced one event
+ * at a time on a virtual clock. `drop` may discard a datagram of `a` before its link, `seen`
+ * looks at each one `b` receives.
+ */
+class Pair {
+  now = 1000;
+  sent = 0;
+  got = 0;
+  readonly received: Uint8Array[] = [];
+  readonly a: KcpSession;
+  readonly b: KcpSession;
+  readonly #up: LinkDirection;
+  readonly #down: LinkDirection;
+  readonly #rx = new Uint8Array(65536);
+  readonly #seen: ((p: Uint8Array) => void) | undefined;
+  #na = this.now;
+  #nb = this.now;
+
+  constructor(
+    readonly data: Uint8Array,
+    link: LinkProfile,
+    seed: number,
+    hooks: { drop?: () => boolean; seen?: (p: Uint8Array) => void } = {},
+  ) {
+    const rnd = new Prng(seed);
+    rnd.fill(data);
+    const pass = deriveKey("tuner");
+    const crypt = () => createPacketCrypt("aes", pass, (b) => rnd.fill(b));
+    this.#up = new LinkDirection(link, seed * 2);
+    this.#down = new LinkDirection(link, seed * 2 + 1);
+    const opts = { conv: seed, adaptiveFec: true, rateControl: true, sndwnd: 512, rcvwnd: 512 };
+    this.a = new KcpSession({ ...opts, crypt: crypt() }, (p, n) => {
+      if (hooks.drop?.()) return;
+      this.#up.send(p.subarray(0, n), this.now);
+    }, this.now);
+    this.b = new KcpSession(
+      { ...opts, crypt: crypt() },
+      (p, n) => void this.#down.send(p.subarray(0, n), this.now),
+      this.now,
+    );
+    this.#seen = hooks.seen;
+  }
+
+  /** One event: `a` takes what it can of `data` (while `sending`), then timers and links run. */
+  step(sending = true): void {
+    const { a, b, data, now } = this;
+    while (sending && this.sent < data.length && a.canSend()) {
+      const n = Math.min(65536, data.length - this.sent);
+      a.send(data.subarray(this.sent, this.sent + n), now);
+      this.sent += n;
+    }
+    a.flush(now);
+    if (now >= this.#na) this.#na = a.update(now);
+    if (now >= this.#nb) this.#nb = b.update(now);
+    this.#up.deliver(now, (p) => {
+      this.#seen?.(p);
+      b.input(p, p.length, now);
+    });
+    this.#down.deliver(now, (p) => a.input(p, p.length, now));
+    for (let n = b.recv(this.#rx); n > 0; n = b.recv(this.#rx)) {
+      this.received.push(this.#rx.slice(0, n));
+      this.got += n;
+    }
+    const next = Math.min(this.#na, this.#nb, this.#up.nextDelivery(), this.#down.nextDelivery());
+    this.now = Math.max(now + 1, Math.ceil(next));
+  }
+}
+
 Deno.test("adaptive FEC end to end: off on a clean link, on when loss starts, every byte delivered", () => {
-  const pass = deriveKey("tuner");
-  const rnd = new Prng(5);
-  const crypt = () => createPacketCrypt("aes", pass, (b) => rnd.fill(b));
   let loss = 0;
   const prng = new Prng(9);
-  const clean = { delayMs: 10, rateBps: 8_000_000 };
-  const up = new LinkDirection(clean, 1);
-  const down = new LinkDirection(clean, 2);
-  let now = 1000;
+  const observer = createPacketCrypt("aes", deriveKey("tuner"), () => {});
   let fecPackets = 0;
   let plainPackets = 0;
-  const opts = { conv: 7, adaptiveFec: true, rateControl: true, sndwnd: 256, rcvwnd: 256 };
-  const a = new KcpSession({ ...opts, crypt: crypt() }, (b, n) => {
-    if (loss > 0 && prng.float() < loss) return;
-    up.send(b.subarray(0, n), now);
-  }, now);
-  const b = new KcpSession(
-    { ...opts, crypt: crypt() },
-    (p, n) => void down.send(p.subarray(0, n), now),
-    now,
-  );
-  const observer = crypt();
-  const data = new Uint8Array(14_000_000);
-  rnd.fill(data);
-  let sent = 0;
-  const received: Uint8Array[] = [];
-  const rx = new Uint8Array(65536);
-  let na = now;
-  let nb = now;
+  const pair = new Pair(new Uint8Array(14_000_000), { delayMs: 10, rateBps: 8_000_000 }, 5, {
+    drop: () => loss > 0 && prng.float() < loss,
+    seen: (p) => {
+      const c = p.slice();
+      const m = observer.open(c, c.length);
+      if (fecType(c, observer.headerSize, m) === 0) plainPackets++;
+      else fecPackets++;
+    },
+  });
   const phases: number[] = [];
-  let got = 0;
-  let sending = true;
-  // clean for 12 s (parity 3 → 0, one shard per 3 clean windows), 3 % loss until 16 s, then
-  // (phase 3) no new data: drain what is in flight
+  // clean for 12 s (parity 3 → 0 after a clean streak), 3 % loss until 16 s, then (phase 3)
+  // no new data: drain what is in flight
   for (const [until, lossRate] of [[12000, 0], [16000, 0.03], [46000, 0]] as const) {
     loss = lossRate;
-    sending = until !== 46000;
-    while (now < 1000 + until && (sending || got < sent)) {
-      while (sending && sent < data.length && a.canSend()) {
-        const n = Math.min(65536, data.length - sent);
-        a.send(data.subarray(sent, sent + n), now);
-        sent += n;
-      }
-      a.flush(now);
-      if (now >= na) na = a.update(now);
-      if (now >= nb) nb = b.update(now);
-      up.deliver(now, (p) => {
-        const c = p.slice();
-        const m = observer.open(c, c.length);
-        if (fecType(c, observer.headerSize, m) === 0) plainPackets++;
-        else fecPackets++;
-        b.input(p, p.length, now);
-      });
-      down.deliver(now, (p) => a.input(p, p.length, now));
-      for (let n = b.recv(rx); n > 0; n = b.recv(rx)) {
-        received.push(rx.slice(0, n));
-        got += n;
-      }
-      now = Math.max(now + 1, Math.ceil(Math.min(na, nb, up.nextDelivery(), down.nextDelivery())));
-    }
-    phases.push(a.fecParity);
+    const sending = until !== 46000;
+    while (pair.now < 1000 + until && (sending || pair.got < pair.sent)) pair.step(sending);
+    phases.push(pair.a.fecParity);
   }
   assert.equal(phases[0], 0, "off while clean");
   assert.ok(phases[1] >= 1, `back on under 3 % loss, parity ${phases[1]}`);
   assert.ok(plainPackets > 0 && fecPackets > 0);
-  const all = concat(received);
-  assert.equal(all.length, sent);
-  assert.equal(sha256(all), sha256(data.subarray(0, sent)));
+  const all = concat(pair.received);
+  assert.equal(all.length, pair.sent);
+  assert.equal(sha256(all), sha256(pair.data.subarray(0, pair.sent)));
 });
 
 Deno.test("adaptive FEC end to end: 2 % loss both ways, parity steps down with the shape kept, receiver never re-tunes", () => {
-  const pass = deriveKey("tuner");
-  const rnd = new Prng(6);
-  const crypt = () => createPacketCrypt("aes", pass, (b) => rnd.fill(b));
-  const lossy = { delayMs: 10, rateBps: 20_000_000, loss: 0.02 };
-  const up = new LinkDirection(lossy, 3);
-  const down = new LinkDirection(lossy, 4);
-  let now = 1000;
-  const opts = { conv: 9, adaptiveFec: true, rateControl: true, sndwnd: 512, rcvwnd: 512 };
-  const a = new KcpSession(
-    { ...opts, crypt: crypt() },
-    (p, n) => void up.send(p.subarray(0, n), now),
-    now,
-  );
-  const b = new KcpSession(
-    { ...opts, crypt: crypt() },
-    (p, n) => void down.send(p.subarray(0, n), now),
-    now,
-  );
-  const data = new Uint8Array(24_000_000);
-  rnd.fill(data);
-  let sent = 0;
-  let got = 0;
-  const received: Uint8Array[] = [];
-  const rx = new Uint8Array(65536);
-  let na = now;
-  let nb = now;
+  const pair = new Pair(new Uint8Array(24_000_000), {
+    delayMs: 10,
+    rateBps: 20_000_000,
+    loss: 0.02,
+  }, 6);
   const levels = new Set<number>();
-  while (got < data.length && now < 60_000) {
-    while (sent < data.length && a.canSend()) {
-      const n = Math.min(65536, data.length - sent);
-      a.send(data.subarray(sent, sent + n), now);
-      sent += n;
-    }
-    a.flush(now);
-    if (now >= na) na = a.update(now);
-    if (now >= nb) nb = b.update(now);
-    up.deliver(now, (p) => b.input(p, p.length, now));
-    down.deliver(now, (p) => a.input(p, p.length, now));
-    for (let n = b.recv(rx); n > 0; n = b.recv(rx)) {
-      received.push(rx.slice(0, n));
-      got += n;
-    }
-    levels.add(a.fecParity);
-    now = Math.max(now + 1, Math.ceil(Math.min(na, nb, up.nextDelivery(), down.nextDelivery())));
+  while (pair.got < pair.data.length && pair.now < 60_000) {
+    pair.step();
+    levels.add(pair.a.fecParity);
   }
+  const { b, data, received } = pair;
   // the reverse path shows the loss: parity never goes off, but it does step down
   assert.ok(!levels.has(0), `levels ${[...levels]}`);
   assert.ok(levels.has(1) || levels.has(2), `levels ${[...levels]}`);
