@@ -19,10 +19,10 @@
  * {@link INITIAL_WINDOW} segments, like TCP's initial window.
  *
  * A round ends on an ACK arrival, so it spans whole ACK batches. In a round without a queue
- * (its lowest RTT near the lowest of the last rounds) the estimate is held at the previous
- * round's send rate: the link carried all of it, so the delivery rate, which falls short by the
- * random loss, must not pull the estimate down (on a 10 %-loss link it would decay round after
- * round).
+ * (its lowest RTT near the lowest of the last rounds) the sample is at least the previous
+ * round's send rate, capped at the estimate: the link carried all of it, so the delivery rate,
+ * which falls short by the random loss, must not pull the estimate down (on a 10 %-loss link
+ * it would decay round after round), but sending never raises it.
  *
  * @module
  */
