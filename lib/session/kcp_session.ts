@@ -115,6 +115,7 @@ export class KcpSession {
   readonly #tuner: FecTuner | undefined;
   /** ds + ps of the configured FEC. */
   readonly #fecShards: number;
+  readonly #dataShards: number;
   /** seqid after the last one sent, kept while FEC is off so seqids never repeat. */
   #nextSeqid = 0;
   #rxFecCount = 0;
@@ -149,6 +150,7 @@ export class KcpSession {
     const mtu = Math.min(options.mtu ?? 1350, MTU_LIMIT);
     const fecOn = ds > 0 && ps > 0 && ds + ps <= 256;
     this.#fecShards = ds + ps;
+    this.#dataShards = ds;
     const headroom = this.crypt.headerSize;
     const tailroom = this.crypt.trailerSize;
     if (fecOn) {
@@ -237,6 +239,10 @@ export class KcpSession {
     });
     if (!changed) return;
     const parity = this.#tuner!.parity;
+    // the rate estimates count data; the wire carries (ds + parity) packets per ds of it
+    const ds = this.#dataShards;
+    const before = this.#encoder === undefined ? 0 : this.#encoder.sendParity;
+    this.#rate?.rescale((ds + before) / (ds + parity));
     if (parity === 0) {
       // seqids never repeat: kept for when parity comes back
       if (this.#encoder !== undefined) this.#nextSeqid = this.#encoder.nextSeqid;

@@ -46,8 +46,17 @@ const MIN_ROUND_MS = 5;
  */
 const QUEUE_FREE_SHARE = 0.25;
 const QUEUE_FREE_MS = 5;
-/** Smallest RTT the window is sized for: half of it covers kcp-go 2021's 30 ms ACK delay. */
-export const WINDOW_RTT_FLOOR_MS = 25;
+/**
+ * Send window past startup in bandwidth-delay products. Above 1 for ACKs that come late (a
+ * receiver flushes them once per interval) and bunched; below BBR's 2, for at 2 an estimate
+ * 10 % above the link leaves a standing queue of 1.2 BDP, which overflows a 1-BDP buffer.
+ */
+const WINDOW_GAIN = 1.5;
+/**
+ * Smallest RTT the window is sized for: with {@link WINDOW_GAIN} it keeps 50 ms of data in
+ * flight, which covers a 20 ms path to a peer that delays its ACKs by kcptun's default 30 ms.
+ */
+export const WINDOW_RTT_FLOOR_MS = 34;
 
 /** The controller's view of its KCP sender, read once per call. */
 export interface RateSample {
@@ -106,6 +115,23 @@ export class RateController {
   /** Minimum RTT seen in the last 10 s, ms (0 before the first sample). */
   get minRtt(): number {
     return this.#minRtt;
+  }
+
+  /**
+   * Multiplies every rate the controller holds by `factor` (> 0). For a change in what one
+   * delivered byte costs on the wire: the estimates count data only, so when the FEC encoder
+   * goes from p to q parity packets per group of d, the same link carries (d + p) / (d + q) ×
+   * as much data. Without it a parity increase paces above the link until the filter forgets.
+   */
+  rescale(factor: number): void {
+    if (!(factor > 0) || !Number.isFinite(factor)) {
+      throw new RangeError(`Rescale factor must be a positive number, got ${factor}`);
+    }
+    const samples = this.#samples;
+    for (let i = 0; i < samples.length; i++) samples[i] *= factor;
+    this.#btlBw *= factor;
+    this.#fullBw *= factor;
+    this.#prevSentRate *= factor;
   }
 
   /** Updates the estimates; call after every input and timer tick. */
@@ -212,15 +238,17 @@ export class RateController {
   }
 
   /**
-   * Send window in segments: twice the bandwidth-delay product (at least {@link MIN_WINDOW}),
-   * with the RTT taken as at least {@link WINDOW_RTT_FLOOR_MS}. The floor covers a peer that
+   * Send window in segments: {@link WINDOW_GAIN} bandwidth-delay products past startup (at
+   * least {@link MIN_WINDOW}), with the RTT taken as at least {@link WINDOW_RTT_FLOOR_MS}. The
+   * window is a bound for when the estimate runs ahead of the link; pacing sets the rate. The
+   * floor covers a peer that
    * delays its ACKs on a fast path — kcp-go 2021 flushes them only every 30 ms, which the
    * minimum RTT does not show — without letting queueing delay (which the smoothed RTT holds)
    * inflate the window.
    */
   window(): number {
     if (this.#btlBw === 0 || this.#minRtt === 0) return INITIAL_WINDOW;
-    const gain = this.#state === "startup" ? STARTUP_GAIN : 2;
+    const gain = this.#state === "startup" ? STARTUP_GAIN : WINDOW_GAIN;
     const rtt = this.#minRtt > WINDOW_RTT_FLOOR_MS ? this.#minRtt : WINDOW_RTT_FLOOR_MS;
     const bdp = this.#btlBw * rtt / 1000 / this.#segment;
     return Math.max(MIN_WINDOW, Math.ceil(gain * bdp));

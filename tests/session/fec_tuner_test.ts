@@ -109,6 +109,8 @@ class Pair {
   sent = 0;
   got = 0;
   readonly received: Uint8Array[] = [];
+  /** Each change of `a`'s parity, with its rate estimate just before and after. */
+  readonly parityChanges: { from: number; to: number; rate: number; after: number }[] = [];
   readonly a: KcpSession;
   readonly b: KcpSession;
   readonly #up: LinkDirection;
@@ -152,7 +154,18 @@ class Pair {
       this.sent += n;
     }
     a.flush(now);
-    if (now >= this.#na) this.#na = a.update(now);
+    if (now >= this.#na) {
+      const [parity, rate] = [a.fecParity, a.rateController!.bottleneckRate];
+      this.#na = a.update(now);
+      if (a.fecParity !== parity) {
+        this.parityChanges.push({
+          from: parity,
+          to: a.fecParity,
+          rate,
+          after: a.rateController!.bottleneckRate,
+        });
+      }
+    }
     if (now >= this.#nb) this.#nb = b.update(now);
     this.#up.deliver(now, (p) => {
       this.#seen?.(p);
@@ -215,6 +228,12 @@ Deno.test("adaptive FEC end to end: 2 % loss both ways, parity steps down with t
   // the reverse path shows the loss: parity never goes off, but it does step down
   assert.ok(!levels.has(0), `levels ${[...levels]}`);
   assert.ok(levels.has(1) || levels.has(2), `levels ${[...levels]}`);
+  // each step rescaled the data-rate estimate to the same wire rate: 10 + from : 10 + to
+  assert.ok(pair.parityChanges.length > 0);
+  for (const c of pair.parityChanges) {
+    const want = c.rate * ((10 + c.from) / (10 + c.to));
+    assert.ok(Math.abs(c.after - want) < 1e-6 * want, JSON.stringify(c));
+  }
   assert.ok(b.snmp.FECRecovered > 100, `recovered ${b.snmp.FECRecovered}`);
   assert.equal(b.snmp.FECErrs, 0);
   assert.equal(b.snmp.KCPInErrors, 0);
