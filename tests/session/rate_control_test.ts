@@ -41,8 +41,8 @@ Deno.test("rate control: startup, drain, probe; pacing and window follow the est
   assert.equal(rc.minRtt, 100);
   // probe cycle starts at gain 1.25
   assert.equal(rc.pacingRate(), 3_750_000);
-  // window: 1.5 × BDP = 1.5 × 3 MB/s × 0.1 s / 1322 B
-  assert.equal(rc.window(), Math.ceil(1.5 * 300_000 / 1322));
+  // window: 2 × BDP = 2 × 3 MB/s × 0.1 s / 1322 B
+  assert.equal(rc.window(), Math.ceil(2 * 300_000 / 1322));
   // an idle round (nothing delivered, nothing in flight) changes nothing
   now += 100;
   rc.update(now, { delivered, rtt: 100, inflight: 0 });
@@ -219,7 +219,7 @@ Deno.test("rate control over a 10 Mbit/s bottleneck: far fewer queue drops, more
   assert.ok(paced.mbps > 1.5 * plain.mbps, JSON.stringify({ plain, paced }));
 });
 
-Deno.test("rate control: the window is sized for at least 34 ms, covering kcp-go 2021's delayed ACKs", () => {
+Deno.test("rate control: the window is sized for at least 25 ms, covering kcp-go 2021's delayed ACKs", () => {
   // a loopback path to a Go peer: RTT samples near 1 ms, but ACKs come every 30 ms
   const rc = new RateController(1000);
   let delivered = 0;
@@ -230,10 +230,10 @@ Deno.test("rate control: the window is sized for at least 34 ms, covering kcp-go
   }
   assert.equal(rc.minRtt, 1);
   assert.equal(rc.bottleneckRate, 10_000_000);
-  assert.equal(WINDOW_RTT_FLOOR_MS, 34);
+  assert.equal(WINDOW_RTT_FLOOR_MS, 25);
   assert.equal(rc.state, "probe");
-  // 1.5 × 10 MB/s × 34 ms / 1000 B: 51 ms of data in flight
-  assert.equal(rc.window(), 510);
+  // 2 × 10 MB/s × 25 ms / 1000 B: 50 ms of data in flight
+  assert.equal(rc.window(), 500);
 });
 
 Deno.test("rate control: rescale moves the estimate, pacing and window by the factor; bad factors are refused", () => {
@@ -248,7 +248,7 @@ Deno.test("rate control: rescale moves the estimate, pacing and window by the fa
   rc.rescale(f);
   assert.equal(rc.bottleneckRate, 3_000_000 * f);
   assert.equal(rc.pacingRate(), pacing * f);
-  assert.equal(rc.window(), Math.ceil(1.5 * (3_000_000 * f * 100 / 1000 / 1000)));
+  assert.equal(rc.window(), Math.ceil(2 * (3_000_000 * f * 100 / 1000 / 1000)));
   // every filter sample moved too: rounds at the new rate keep the estimate where it is
   round(300_000 * f);
   round(300_000 * f);
