@@ -7,6 +7,7 @@
  * deno run -A scripts/bench.ts            # the full matrix (about 6 minutes)
  * deno run -A scripts/bench.ts --quick    # 4 s per run (about 3 minutes)
  * deno run -A scripts/bench.ts --profile lossy-50m-40ms-2pct --direction upload --impl ours
+ * deno run -A scripts/bench.ts --impl all  # also our sender against Go's receiver ("mixed")
  * ```
  *
  * Prints a Markdown table and the targets of issue 4 and writes them, with the raw results as
@@ -62,14 +63,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   let impls: BenchImpl[] = args.impls;
   if (
-    impls.includes("go") &&
+    impls.some((i) => i !== "ours") &&
     !(await hasCommand("kcptun-client") && await hasCommand("kcptun-server"))
   ) {
     write(
       Deno.stderr,
       "bench: Go kcptun (kcptun-client, kcptun-server) is not installed; running ours only\n",
     );
-    impls = impls.filter((i) => i !== "go");
+    impls = impls.filter((i) => i === "ours");
     if (impls.length === 0) return 1;
   }
   const cases: BenchCase[] = [];
@@ -115,7 +116,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!stopping) Deno.removeSignalListener("SIGINT", onSignal);
   }
 
-  const kcptun = impls.includes("go") ? await versionOf("kcptun-client", ["-v"]) : "not run";
+  const kcptun = impls.some((i) => i !== "ours")
+    ? await versionOf("kcptun-client", ["-v"])
+    : "not run";
   let load = "unknown";
   try {
     load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");

@@ -22,8 +22,13 @@ export const DEFAULT_BENCH_SECONDS = 12;
 /** Seconds of sending per run with `--quick`. */
 export const QUICK_BENCH_SECONDS = 4;
 
-/** An implementation: kcptun-ts (`deno run cli.ts`) or Go kcptun's binaries. */
-export type BenchImpl = "ours" | "go";
+/**
+ * An implementation: kcptun-ts (`deno run cli.ts`) at both ends, Go kcptun's binaries at both
+ * ends, or `mixed`: kcptun-ts at the sending end and Go kcptun at the receiving one (our server
+ * with Go's client for a download, our client with Go's server for an upload), which measures
+ * our sender against the ACKs of a real kcp-go receiver.
+ */
+export type BenchImpl = "ours" | "go" | "mixed";
 
 /** The validated command line. */
 export interface BenchArgs {
@@ -55,7 +60,8 @@ Options:
   --seconds N         seconds of sending per run
   --profile SPEC      a profile name or spec (repeatable; default: ${BENCH_PROFILES.join(", ")})
   --direction D       download, upload or both (default: both)
-  --impl I            ours, go or both (default: both)
+  --impl I            ours, go, mixed (our sender, Go receiver), both (ours and go) or all
+                      (default: both)
   --out DIR           result directory (default: bench-results)
   --seed N            seed of the link and the data (default: 1)
   -h, --help          show this help
@@ -126,8 +132,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs | { help: string } {
     );
   }
   const impl = v.impl ?? "both";
-  if (!["ours", "go", "both"].includes(impl)) {
-    throw new SyntaxError(`Option --impl must be ours, go or both, got "${impl}"`);
+  if (!["ours", "go", "mixed", "both", "all"].includes(impl)) {
+    throw new SyntaxError(`Option --impl must be ours, go, mixed, both or all, got "${impl}"`);
   }
   const seed = v.seed === undefined ? 1 : /^\d+$/.test(v.seed) ? Number(v.seed) : NaN;
   if (!(seed >= 0 && seed <= 0xffffffff)) {
@@ -136,7 +142,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs | { help: string } {
   return {
     profiles,
     directions: direction === "both" ? ["download", "upload"] : [direction as LabDirection],
-    impls: impl === "both" ? ["ours", "go"] : [impl as BenchImpl],
+    impls: impl === "both"
+      ? ["ours", "go"]
+      : impl === "all"
+      ? ["ours", "go", "mixed"]
+      : [impl as BenchImpl],
     seconds,
     outDir: v.out ?? "bench-results",
     seed,

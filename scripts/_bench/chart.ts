@@ -13,7 +13,12 @@ const LEFT = 64;
 const RIGHT = 200;
 const TOP = 44;
 const BOTTOM = 56;
-const COLORS: Record<string, string> = { ours: "#1f77b4", go: "#e4572e" };
+const COLORS: Record<string, string> = { ours: "#1f77b4", go: "#e4572e", mixed: "#2ca02c" };
+const IMPL_LABELS: Record<string, string> = {
+  ours: "kcptun-ts",
+  go: "Go kcptun",
+  mixed: "kcptun-ts to Go",
+};
 
 function escapeXml(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
@@ -134,9 +139,7 @@ export function goodputChart(results: readonly BenchResult[]): string {
     out.push(
       `<line x1="${lx}" y1="${legendY}" x2="${lx + 28}" y2="${legendY}" stroke="${color}" ` +
         `stroke-width="2"${dash}/>`,
-      `<text x="${lx + 36}" y="${legendY + 4}">${
-        escapeXml(impl === "ours" ? "kcptun-ts" : "Go kcptun")
-      } ` +
+      `<text x="${lx + 36}" y="${legendY + 4}">${escapeXml(IMPL_LABELS[impl] ?? impl)} ` +
         `${escapeXml(direction)}</text>`,
     );
     legendY += 20;

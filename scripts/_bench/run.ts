@@ -104,7 +104,17 @@ function denoArgs(script: string, args: string[]): string[] {
   return ["run", "-A", ...v8, "--config", `${REPO}deno.json`, script, ...args];
 }
 
-function spawnServer(impl: BenchImpl, args: string[]): Promise<Peer> {
+/** Which implementation runs each end: `mixed` puts ours at the sending end only. */
+function ends(impl: BenchImpl, direction: LabDirection): { server: Side; client: Side } {
+  if (impl !== "mixed") return { server: impl, client: impl };
+  return direction === "download"
+    ? { server: "ours", client: "go" }
+    : { server: "go", client: "ours" };
+}
+
+type Side = "ours" | "go";
+
+function spawnServer(impl: Side, args: string[]): Promise<Peer> {
   return impl === "ours"
     ? spawnPeer({
       command: Deno.execPath(),
@@ -114,11 +124,12 @@ function spawnServer(impl: BenchImpl, args: string[]): Promise<Peer> {
     : spawnPeer({ command: "kcptun-server", args, ready: /key derivation done/ });
 }
 
-function spawnClient(impl: BenchImpl, args: string[]): Promise<Peer> {
+function spawnClient(impl: Side, args: string[], goServer: boolean): Promise<Peer> {
   return impl === "ours"
     ? spawnPeer({
       command: Deno.execPath(),
-      args: denoArgs(CLI, ["client", ...args]),
+      // Go kcptun 2021's server speaks smux v1 only (its default); ours detects the version
+      args: denoArgs(CLI, ["client", ...(goServer ? ["--smuxver", "1"] : []), ...args]),
       ready: /Listening on/,
     })
     : spawnPeer({ command: "kcptun-client", args, ready: /key derivation done/ });
@@ -163,7 +174,8 @@ export async function runBenchCase(
   let ticker: ReturnType<typeof setInterval> | undefined;
   try {
     const serverPort = freeUdpPort();
-    const server = await spawnServer(c.impl, [
+    const side = ends(c.impl, c.direction);
+    const server = await spawnServer(side.server, [
       ...["-l", `127.0.0.1:${serverPort}`, "-t", `127.0.0.1:${target.port}`],
       ...["--snmplog", `${dir}/server.csv`, "--snmpperiod", "1"],
     ]);
@@ -183,10 +195,10 @@ export async function runBenchCase(
       remotePort = Number(/:(\d+) ->$/.exec(relay.readyLine)?.[1]);
     }
     const clientPort = freeTcpPort();
-    const client = await spawnClient(c.impl, [
+    const client = await spawnClient(side.client, [
       ...["-l", `127.0.0.1:${clientPort}`, "-r", `127.0.0.1:${remotePort}`],
       ...["--snmplog", `${dir}/client.csv`, "--snmpperiod", "1"],
-    ]);
+    ], side.server === "go");
     peers.push(client);
 
     app = await connectLocal(clientPort, 10000);

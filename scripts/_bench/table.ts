@@ -1,6 +1,7 @@
 /**
- * The benchmark's Markdown: one row per case with the ours/Go ratios on the rows of ours, and
- * the targets of issue 4 checked against the same run. Pure.
+ * The benchmark's Markdown: one row per case with the ratios to Go on the rows of ours and of
+ * mixed (our sender, Go's receiver), and the targets of issue 4 checked against the same run
+ * (ours against Go only). Pure.
  *
  * @module
  */
@@ -43,7 +44,7 @@ function ratio(ours: number, go: number): string {
  */
 export function benchTable(results: readonly BenchResult[]): string {
   const rows = results.map((r) => {
-    const go = r.impl === "ours" && r.verified ? goPeer(results, r) : undefined;
+    const go = r.impl !== "go" && r.verified ? goPeer(results, r) : undefined;
     const relayShare = r.relay !== undefined && r.seconds > 0
       ? `${fixed((r.relay.cpuSeconds / r.seconds) * 100, 0)} %`
       : "n/a";

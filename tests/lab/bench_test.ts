@@ -71,6 +71,12 @@ Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
     seed: 9,
   });
   assert.deepEqual(parseBenchArgs(["-h"]), { help: BENCH_USAGE });
+  const impls = (v: string) => {
+    const a = parseBenchArgs(["--impl", v]);
+    return "help" in a ? [] : a.impls;
+  };
+  assert.deepEqual(impls("mixed"), ["mixed"]);
+  assert.deepEqual(impls("all"), ["ours", "go", "mixed"]);
   for (
     const [argv, message] of [
       [["--quick", "--seconds", "3"], "Options --quick and --seconds cannot both be given"],
@@ -79,7 +85,7 @@ Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
         ["--direction", "sideways"],
         'Option --direction must be download, upload or both, got "sideways"',
       ],
-      [["--impl", "rust"], 'Option --impl must be ours, go or both, got "rust"'],
+      [["--impl", "rust"], 'Option --impl must be ours, go, mixed, both or all, got "rust"'],
       [["--seed", "x"], 'Option --seed must be an integer 0..4294967295, got "x"'],
       [
         ["--profile", "nowhere"],
@@ -126,6 +132,20 @@ Deno.test("bench table: ratios on the rows of ours, failures and missing relays"
   );
 });
 
+Deno.test("bench table: a mixed row (our sender, Go's receiver) gets its ratios to Go too", () => {
+  const go = result({
+    impl: "go",
+    goodputBps: 20e6,
+    client: { cpuSeconds: 1, peakRssBytes: 10 * 1048576 },
+    server: { cpuSeconds: 1, peakRssBytes: 10 * 1048576 },
+  });
+  const mixed = result({ impl: "mixed", goodputBps: 30e6 });
+  const row = benchTable([go, mixed]).split("\n").find((l) => l.includes("| mixed |"));
+  const cells = row?.split("|").map((c) => c.trim());
+  // goodput 30/20, CPU per the same 0.05 GB 3 s/2 s, RSS 130/20 MB
+  assert.deepEqual(cells?.slice(11, 14), ["1.50×", "1.50×", "6.50×"]);
+});
+
 Deno.test("bench targets: each target checked on the pairs of the same run", () => {
   const rows = [
     result({ goodputBps: 36e6 }),
@@ -137,6 +157,8 @@ Deno.test("bench targets: each target checked on the pairs of the same run", () 
     }),
     result({ direction: "upload", goodputBps: 20e6 }),
     result({ direction: "upload", impl: "go", goodputBps: 20e6 }),
+    // mixed rows are shown in the table but the targets compare ours with Go only
+    result({ impl: "mixed", goodputBps: 1e6 }),
     result({ profile: "clean-100m-20ms", loss: 0, linkBps: 100e6, goodputBps: 90e6 }),
     result({
       profile: "clean-100m-20ms",
