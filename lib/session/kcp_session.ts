@@ -115,6 +115,7 @@ export class KcpSession {
   readonly #tuner: FecTuner | undefined;
   /** ds + ps of the configured FEC. */
   readonly #fecShards: number;
+  /** ds of the configured FEC: data packets per group. */
   readonly #dataShards: number;
   /** seqid after the last one sent, kept while FEC is off so seqids never repeat. */
   #nextSeqid = 0;
