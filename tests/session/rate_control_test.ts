@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  ACK_GAP_WINDOW_GAIN,
   INITIAL_WINDOW,
   MIN_WINDOW,
   RateController,
@@ -41,8 +42,9 @@ Deno.test("rate control: startup, drain, probe; pacing and window follow the est
   assert.equal(rc.minRtt, 100);
   // probe cycle starts at gain 1.25
   assert.equal(rc.pacingRate(), 3_750_000);
-  // window: 2 × BDP = 2 × 3 MB/s × 0.1 s / 1322 B
-  assert.equal(rc.window(), Math.ceil(2 * 300_000 / 1322));
+  // window: 2 × BDP = 2 × 3 MB/s × 0.1 s / 1322 B would be 454 segments, but this peer ACKs
+  // once per 100 ms round: 1.15 × (100 + 100) ms × 3 MB/s / 1322 B
+  assert.equal(rc.window(), 522);
   // an idle round (nothing delivered, nothing in flight) changes nothing
   now += 100;
   rc.update(now, { delivered, rtt: 100, inflight: 0 });
@@ -236,6 +238,34 @@ Deno.test("rate control: the window is sized for at least 25 ms, covering kcp-go
   assert.equal(rc.window(), 500);
 });
 
+/** A probing controller on a 20 ms path at 10 MB/s whose ACKs arrive every `gapMs`. */
+function ackedEvery(gapMs: number): RateController {
+  const rc = new RateController(1000);
+  let delivered = 0;
+  rc.update(0, { delivered, rtt: 20, inflight: 100 });
+  for (let t = gapMs; t <= 2000; t += gapMs) {
+    delivered += 10_000 * gapMs;
+    rc.update(t, { delivered, rtt: 20, inflight: 100 });
+    // the other datagrams of the batch, same millisecond: one arrival
+    rc.update(t, { delivered: delivered + 1, rtt: 20, inflight: 100 });
+    delivered++;
+  }
+  assert.equal(rc.state, "probe");
+  return rc;
+}
+
+Deno.test("rate control: the window covers the minimum RTT plus the peer's ACK gap", () => {
+  assert.equal(ACK_GAP_WINDOW_GAIN, 1.15);
+  // ACKs every 5 ms (ours): the 2 × 25 ms floor rules, 500 segments of 1000 B
+  const often = ackedEvery(5);
+  assert.ok(Math.abs(often.bottleneckRate - 10_000_000) < 1000, String(often.bottleneckRate));
+  assert.equal(often.window(), Math.ceil(often.bottleneckRate * 50 / 1000 / 1000));
+  // a kcp-go receiver's batch every 30 ms: 1.15 × (20 + 30) ms = 57.5 ms in flight
+  const batched = ackedEvery(30);
+  assert.ok(Math.abs(batched.bottleneckRate - 10_000_000) < 1000, String(batched.bottleneckRate));
+  assert.equal(batched.window(), Math.ceil(batched.bottleneckRate * (1.15 * 50) / 1000 / 1000));
+});
+
 Deno.test("rate control: rescale moves the estimate, pacing and window by the factor; bad factors are refused", () => {
   const rc = new RateController(1000);
   const round = roundsOf(rc);
@@ -248,7 +278,8 @@ Deno.test("rate control: rescale moves the estimate, pacing and window by the fa
   rc.rescale(f);
   assert.equal(rc.bottleneckRate, 3_000_000 * f);
   assert.equal(rc.pacingRate(), pacing * f);
-  assert.equal(rc.window(), Math.ceil(2 * (3_000_000 * f * 100 / 1000 / 1000)));
+  // one ACK per 100 ms round: 1.15 × (100 + 100) ms of the new rate
+  assert.equal(rc.window(), Math.ceil(3_000_000 * f * (1.15 * 200) / 1000 / 1000));
   // every filter sample moved too: rounds at the new rate keep the estimate where it is
   round(300_000 * f);
   round(300_000 * f);
