@@ -96,6 +96,8 @@ export class RateController {
   #roundAcks = 0;
   /** Mean time between ACK arrivals in each of the last rounds, ms. */
   readonly #ackGaps: number[] = [];
+  /** The longest of {@link #ackGaps}, kept at round ends (window() runs per datagram). */
+  #ackGapMax = 0;
   /** Lowest RTT of each of the last rounds. */
   readonly #lows: number[] = [];
   #btlBw = 0;
@@ -188,6 +190,9 @@ export class RateController {
     const gaps = this.#ackGaps;
     gaps.push(ackGap);
     if (gaps.length > BW_FILTER_ROUNDS) gaps.shift();
+    let gapMax = 0;
+    for (const g of gaps) if (g > gapMax) gapMax = g;
+    this.#ackGapMax = gapMax;
     let sample = bytes * 1000 / elapsed;
     // No queue this round (even its lowest RTT is near the lowest of the last rounds): the link
     // carried everything we sent in the round before, losses included, for random loss is not
@@ -271,9 +276,7 @@ export class RateController {
     const rtt = this.#minRtt > WINDOW_RTT_FLOOR_MS ? this.#minRtt : WINDOW_RTT_FLOOR_MS;
     let span = gain * rtt;
     if (this.#state !== "startup") {
-      let gap = 0;
-      for (const g of this.#ackGaps) if (g > gap) gap = g;
-      const need = ACK_GAP_WINDOW_GAIN * (this.#minRtt + gap);
+      const need = ACK_GAP_WINDOW_GAIN * (this.#minRtt + this.#ackGapMax);
       if (need > span) span = need;
     }
     return Math.max(MIN_WINDOW, Math.ceil(this.#btlBw * span / 1000 / this.#segment));
