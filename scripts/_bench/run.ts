@@ -65,6 +65,12 @@ export interface BenchResult {
   bytes: number;
   /** First byte sent → receiver's end of stream, seconds. */
   seconds: number;
+  /**
+   * The sender's last write (and close) → the receiver's end of stream, seconds: how long the
+   * tunnel took to deliver what it had already accepted. A long tail is a stall at the end that
+   * the mean goodput hides. NaN when nothing was sent.
+   */
+  tailSeconds: number;
   /** Delivered bits per second. */
   goodputBps: number;
   /** Same byte count and sha-256 on both ends, no error. */
@@ -161,6 +167,7 @@ export async function runBenchCase(
     impl: c.impl,
     bytes: 0,
     seconds: 0,
+    tailSeconds: NaN,
     goodputBps: 0,
     verified: false,
     client: empty,
@@ -271,6 +278,7 @@ export async function runBenchCase(
       (far === undefined ? "The tunnel never reached the target" : undefined);
     result.bytes = got.bytes;
     result.seconds = seconds;
+    result.tailSeconds = Number.isNaN(sent.firstAt) ? NaN : (got.endAt - sent.endAt) / 1000;
     result.goodputBps = seconds > 0 ? (got.bytes * 8) / seconds : 0;
     result.verified = error === undefined && got.bytes === sent.bytes &&
       got.sha256 === sent.sha256;

@@ -57,6 +57,7 @@ export function benchTable(results: readonly BenchResult[]): string {
       fixed(cpuPerGb(r), 1),
       fixed(peakRss(r) / 1048576, 0),
       r.retransPct === undefined ? "n/a" : `${fixed(r.retransPct, 1)} %`,
+      fixed(r.tailSeconds, 1),
       r.hostDrops === undefined ? "n/a" : String(r.hostDrops),
       relayShare,
       go ? ratio(r.goodputBps, go.goodputBps) : "",
@@ -77,6 +78,7 @@ export function benchTable(results: readonly BenchResult[]): string {
       "CPU s/GB (c+s)",
       "peak RSS MB (c+s)",
       "resent",
+      "tail s",
       "host drops",
       "relay CPU",
       "ours/Go goodput",
@@ -85,7 +87,7 @@ export function benchTable(results: readonly BenchResult[]): string {
       "data",
     ],
     rows,
-    ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
+    ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
   );
 }
 

@@ -18,6 +18,7 @@ function result(over: Partial<BenchResult>): BenchResult {
     impl: "ours",
     bytes: 50e6,
     seconds: 10,
+    tailSeconds: 0.25,
     goodputBps: 40e6,
     verified: true,
     client: { cpuSeconds: 1, peakRssBytes: 60 * 1048576 },
@@ -119,16 +120,17 @@ Deno.test("bench table: ratios on the rows of ours, failures and missing relays"
     relay: undefined,
     retransPct: undefined,
     hostDrops: undefined,
+    tailSeconds: NaN,
     verified: false,
     error: "Stalled | really",
   });
   assert.equal(
     benchTable([ours, go, loop]),
-    "| profile             | direction | impl | goodput Mbit/s | of link | CPU s/GB (c+s) | peak RSS MB (c+s) | resent | host drops | relay CPU | ours/Go goodput | ours/Go CPU/GB | ours/Go RSS | data                     |\n" +
-      "|---------------------|-----------|------|---------------:|--------:|---------------:|------------------:|-------:|-----------:|----------:|----------------:|---------------:|------------:|--------------------------|\n" +
-      "| lossy-50m-40ms-2pct | download  | ours |           40.0 |    80 % |           60.0 |               130 | 12.3 % |         42 |      15 % |           2.00× |          1.50× |       6.50× | ok                       |\n" +
-      "| lossy-50m-40ms-2pct | download  | go   |           20.0 |    40 % |           40.0 |                20 | 12.3 % |         42 |      15 % |                 |                |             | ok                       |\n" +
-      "| loopback            | download  | ours |           40.0 |     n/a |           60.0 |               130 |    n/a |        n/a |       n/a |                 |                |             | FAILED: Stalled / really |\n",
+    "| profile             | direction | impl | goodput Mbit/s | of link | CPU s/GB (c+s) | peak RSS MB (c+s) | resent | tail s | host drops | relay CPU | ours/Go goodput | ours/Go CPU/GB | ours/Go RSS | data                     |\n" +
+      "|---------------------|-----------|------|---------------:|--------:|---------------:|------------------:|-------:|-------:|-----------:|----------:|----------------:|---------------:|------------:|--------------------------|\n" +
+      "| lossy-50m-40ms-2pct | download  | ours |           40.0 |    80 % |           60.0 |               130 | 12.3 % |    0.3 |         42 |      15 % |           2.00× |          1.50× |       6.50× | ok                       |\n" +
+      "| lossy-50m-40ms-2pct | download  | go   |           20.0 |    40 % |           40.0 |                20 | 12.3 % |    0.3 |         42 |      15 % |                 |                |             | ok                       |\n" +
+      "| loopback            | download  | ours |           40.0 |     n/a |           60.0 |               130 |    n/a |    n/a |        n/a |       n/a |                 |                |             | FAILED: Stalled / really |\n",
   );
 });
 
@@ -143,7 +145,7 @@ Deno.test("bench table: a mixed row (our sender, Go's receiver) gets its ratios 
   const row = benchTable([go, mixed]).split("\n").find((l) => l.includes("| mixed |"));
   const cells = row?.split("|").map((c) => c.trim());
   // goodput 30/20, CPU per the same 0.05 GB 3 s/2 s, RSS 130/20 MB
-  assert.deepEqual(cells?.slice(11, 14), ["1.50×", "1.50×", "6.50×"]);
+  assert.deepEqual(cells?.slice(12, 15), ["1.50×", "1.50×", "6.50×"]);
 });
 
 Deno.test("bench targets: each target checked on the pairs of the same run", () => {
