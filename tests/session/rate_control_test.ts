@@ -221,8 +221,8 @@ Deno.test("rate control over a 10 Mbit/s bottleneck: far fewer queue drops, more
   assert.ok(paced.mbps > 1.5 * plain.mbps, JSON.stringify({ plain, paced }));
 });
 
-Deno.test("rate control: the window is sized for at least 25 ms, covering kcp-go 2021's delayed ACKs", () => {
-  // a loopback path to a Go peer: RTT samples near 1 ms, but ACKs come every 30 ms
+Deno.test("rate control: the window is sized for an RTT of at least 25 ms", () => {
+  // a loopback path: RTT samples near 1 ms, ACKs every 5 ms
   const rc = new RateController(1000);
   let delivered = 0;
   rc.update(0, { delivered, rtt: 1, inflight: 100 });
@@ -234,8 +234,8 @@ Deno.test("rate control: the window is sized for at least 25 ms, covering kcp-go
   assert.equal(rc.bottleneckRate, 10_000_000);
   assert.equal(WINDOW_RTT_FLOOR_MS, 25);
   assert.equal(rc.state, "probe");
-  // 2 × 10 MB/s × 25 ms / 1000 B: 50 ms of data in flight
-  assert.equal(rc.window(), 500);
+  // 1.5 × 10 MB/s × 25 ms / 1000 B: 37.5 ms of data in flight
+  assert.equal(rc.window(), 375);
 });
 
 /** A probing controller on a 20 ms path at 10 MB/s whose ACKs arrive every `gapMs`. */
@@ -256,10 +256,11 @@ function ackedEvery(gapMs: number): RateController {
 
 Deno.test("rate control: the window covers the minimum RTT plus the peer's ACK gap", () => {
   assert.equal(ACK_GAP_WINDOW_GAIN, 1.15);
-  // ACKs every 5 ms (ours): the 2 × 25 ms floor rules, 500 segments of 1000 B
+  // ACKs every 5 ms (ours): 1.15 × (20 + 5) ms is less than 1.5 × the 25 ms floor, which
+  // rules: 375 segments of 1000 B
   const often = ackedEvery(5);
   assert.ok(Math.abs(often.bottleneckRate - 10_000_000) < 1000, String(often.bottleneckRate));
-  assert.equal(often.window(), Math.ceil(often.bottleneckRate * 50 / 1000 / 1000));
+  assert.equal(often.window(), Math.ceil(often.bottleneckRate * 37.5 / 1000 / 1000));
   // a kcp-go receiver's batch every 30 ms: 1.15 × (20 + 30) ms = 57.5 ms in flight
   const batched = ackedEvery(30);
   assert.ok(Math.abs(batched.bottleneckRate - 10_000_000) < 1000, String(batched.bottleneckRate));
