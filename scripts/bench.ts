@@ -135,7 +135,8 @@ export async function main(argv: string[]): Promise<number> {
     "Client, server and relay are separate processes; the traffic (and its sha-256) runs in " +
     "the bench process. CPU s/GB = client + server CPU during the transfer per GB delivered; " +
     "peak RSS = VmHWM of client + server; resent = RetransSegs / OutSegs of the sending end " +
-    "(its --snmplog); host drops = datagrams the kernel dropped from full UDP receive buffers " +
+    "(its --snmplog); tail s = the sender's last write to the receiver's end of stream (data " +
+    "the tunnel had accepted but not yet delivered); host drops = datagrams the kernel dropped from full UDP receive buffers " +
     "during the transfer (losses outside the emulated link; every socket — ours, Go's and the " +
     "relay's — has kcptun's 4 MiB --sockbuf); relay CPU = the link " +
     "emulator's share of one core (near 100 % means the emulator, not the tunnel, limited the " +
