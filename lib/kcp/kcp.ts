@@ -898,6 +898,8 @@ export class Kcp {
     let lost = 0;
     let fast = 0;
     let early = 0;
+    /** Bytes of this flush's retransmissions, headers included (they spend the pacing budget). */
+    let resentBytes = 0;
     const n = sndBuf.size;
     if (this.headProbe && n > 0) {
       // the segment at snd_una holds the whole window: it is due one RTO after its last
@@ -953,6 +955,7 @@ export class Kcp {
         lost++;
       }
       if (needsend) {
+        if (seg.xmit > 0) resentBytes += KCP_OVERHEAD + seg.len;
         seg.xmit++;
         seg.ts = current;
         const need = KCP_OVERHEAD + seg.len;
@@ -975,8 +978,9 @@ export class Kcp {
     if (fullScan) this.fastackPending = anyFastack;
     if (ptr > reserved) this.emit(ptr);
     if (pacing) {
-      // retransmissions are never held back, but they spend the budget of new data
-      this.paceTokens -= (lost + fast + early) * this.segSize;
+      // retransmissions are never held back, but they spend the budget of new data (their own
+      // size: a sender of small control frames must not be charged full segments)
+      this.paceTokens -= resentBytes;
       this.paceBlocked = sndQueue.size > 0 && ((this.sndNxt - (this.sndUna + cwnd)) | 0) < 0 &&
         room > 0;
     } else {

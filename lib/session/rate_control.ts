@@ -257,7 +257,13 @@ export class RateController {
     }
   }
 
-  /** Pacing rate for new data in bytes/s; 0 = unpaced (no estimate yet). */
+  /**
+   * Pacing rate for new data in bytes/s; 0 = unpaced (no estimate yet). Never below
+   * {@link MIN_WINDOW} segments per RTT (taken as at least {@link WINDOW_RTT_FLOOR_MS}), the
+   * rate the window floor allows anyway: a sender of little data (the side that only sends
+   * ACKs and smux window updates) measures its own trickle, not the link, and paced at that a
+   * few retransmissions held its next window update back for 20 s.
+   */
   pacingRate(): number {
     if (this.#btlBw === 0) return 0;
     const gain = this.#state === "startup"
@@ -265,7 +271,10 @@ export class RateController {
       : this.#state === "drain"
       ? 1 / STARTUP_GAIN
       : PROBE_GAINS[this.#cycle];
-    return this.#btlBw * gain;
+    const rate = this.#btlBw * gain;
+    const rtt = this.#minRtt > WINDOW_RTT_FLOOR_MS ? this.#minRtt : WINDOW_RTT_FLOOR_MS;
+    const floor = MIN_WINDOW * this.#segment * 1000 / rtt;
+    return rate > floor ? rate : floor;
   }
 
   /**

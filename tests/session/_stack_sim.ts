@@ -140,6 +140,11 @@ export interface StackSimOptions {
   until?: "done" | "closed";
   /** Key (the `--key` string). @default "stack-sim" */
   key?: string;
+  /**
+   * Both ends run as the tunnel runs them: rate control and adaptive FEC on (see
+   * lib/tunnel/options.ts). @default false (kcp-go's behaviour, fixed FEC)
+   */
+  tunnelDefaults?: boolean;
 }
 
 /** One direction of one stream. */
@@ -476,6 +481,8 @@ export class StackSim {
       resend: cfg.resend,
       nc: cfg.nc,
       ackNoDelay: cfg.ackNoDelay,
+      rateControl: this.opts.tunnelDefaults ?? false,
+      adaptiveFec: this.opts.tunnelDefaults ?? false,
     };
   }
 

@@ -18,7 +18,7 @@ import {
   type StackSimResult,
   type StreamPlan,
 } from "./_stack_sim.ts";
-import type { LinkProfile } from "../../lib/link/link.ts";
+import { LINK_PROFILES, type LinkProfile } from "../../lib/link/link.ts";
 import { DETECTION_ORDER } from "../../lib/session/detect.ts";
 
 const MIB = 1024 * 1024;
@@ -173,6 +173,27 @@ Deno.test("stack sim: 4 MiB each way through a 20 Mbit/s bottleneck with tail dr
   assertDelivered(opts, r);
   assert.ok(r.downLink.queueDrops > 0, "kcptun's nc=1 overruns the queue");
   assert.equal(r.upLink.lost + r.downLink.lost, 0);
+});
+
+Deno.test("stack sim: as the tunnel runs (rate control, adaptive FEC), a 20 MB download over the bursty 20 Mbit/s profile never stalls on the receiver's own pacing", () => {
+  // Seed 29 once took 36.3 s instead of about 14: the client, which sends only ACKs and smux
+  // window updates, paced them at its own measured trickle (a few hundred B/s) and charged each
+  // retransmission of a small frame as a full segment, so one window update waited 22 s while
+  // the server had nothing left it was allowed to send.
+  const link = LINK_PROFILES["bursty-20m-80ms-10pct"];
+  const opts: StackSimOptions = {
+    seed: 29,
+    up: link,
+    down: link,
+    streams: [{ up: 0, down: 20_000_000 }],
+    maxWrite: 65536,
+    tunnelDefaults: true,
+  };
+  const r = simulateStack(opts);
+  assertDelivered(opts, r);
+  // 20 MB at about 11 Mbit/s of goodput: 14.2 s now, 36.3 s with the stall
+  assert.ok(r.simMs < 18_000, `took ${r.simMs} ms`);
+  assert.ok(r.serverSnmp.RetransSegs > 0 && r.clientSnmp.RetransSegs > 0);
 });
 
 Deno.test("stack sim: KCP sn and ts wrap past 2^32 mid-transfer (unbounded and uint32 clocks agree)", () => {

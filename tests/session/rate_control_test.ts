@@ -171,6 +171,44 @@ Deno.test("kcp pacing: new data leaves at the pacing rate, check() wakes for the
   assert.throws(() => kcp.pacingRate = -1, /Pacing rate must be a finite number ≥ 0, got -1/);
 });
 
+Deno.test("kcp pacing: a retransmission spends its own size of the budget, not a full segment", () => {
+  // a sender of small frames (ACK-side smux window updates) whose frames go unanswered
+  let now = 0;
+  const kcp = new Kcp(1, () => {}, {});
+  kcp.setWindowSize(128, 128);
+  kcp.setNoDelay(0, 30, 2, 1);
+  kcp.pacingRate = 2_000; // 2 kB/s
+  for (let i = 0; i < 10; i++) kcp.send(new Uint8Array(20));
+  for (; now < 1000; now += 10) kcp.update(now);
+  // the 10 went out and were all resent twice: 20 × 44 B = 880 B of the 5.6 kB allowance,
+  // where 20 full segments (1376 B each) would owe 27.5 kB, 14 s at the rate
+  assert.equal(kcp.stats.outSegs - kcp.stats.retransSegs, 10);
+  assert.equal(kcp.stats.retransSegs, 20);
+  kcp.send(new Uint8Array(20));
+  const queuedAt = now;
+  while (now < 30_000 && kcp.stats.outSegs - kcp.stats.retransSegs < 11) kcp.update(now += 10);
+  assert.ok(now - queuedAt <= 100, `the new segment left ${now - queuedAt} ms after it was queued`);
+});
+
+Deno.test("rate control: pacing never drops below the window floor per RTT", () => {
+  // the side that only sends ACKs and window updates measures its own trickle
+  const rc = new RateController(1322);
+  let delivered = 0;
+  rc.update(0, { delivered, rtt: 80, inflight: 1 });
+  for (let t = 80; t <= 3000; t += 80) {
+    delivered += 40; // 500 B/s
+    rc.update(t, { delivered, rtt: 80, inflight: 1 });
+  }
+  assert.ok(rc.bottleneckRate > 0 && rc.bottleneckRate < 1000, String(rc.bottleneckRate));
+  // 16 segments of 1322 B per 80 ms
+  assert.equal(rc.pacingRate(), MIN_WINDOW * 1322 * 1000 / 80);
+  // a short path counts as 25 ms
+  const near = new RateController(1000);
+  near.update(0, { delivered: 0, rtt: 1, inflight: 1 });
+  near.update(5, { delivered: 10, rtt: 1, inflight: 1 });
+  assert.equal(near.pacingRate(), MIN_WINDOW * 1000 * 1000 / WINDOW_RTT_FLOOR_MS);
+});
+
 /** A saturated sender for `seconds` of virtual time over `profile`; returns the outcome. */
 function transfer(profile: string, rateControl: boolean, seconds: number) {
   const prof = parseLinkProfile(profile);
