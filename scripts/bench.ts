@@ -12,7 +12,10 @@
  *
  * Prints a Markdown table and the targets of issue 4 and writes them, with the raw results as
  * JSON and an SVG chart of goodput against loss, to `bench-results/` (which it keeps out of git
- * with its own `.gitignore`). A thin shell over `scripts/_bench/`. Exit codes: 0 when every
+ * with its own `.gitignore`). A run that fails or whose tail (the sender's last write to the
+ * receiver's end of stream) exceeds 5 s keeps both ends' per-second SNMP logs and the peers'
+ * last output lines in `bench-results/logs-<time>/<n>-<case>/`, to tell a stall from a slow
+ * link afterwards. A thin shell over `scripts/_bench/`. Exit codes: 0 when every
  * run delivered its data intact, 1 otherwise, 2 on a usage error.
  *
  * @module
@@ -73,11 +76,27 @@ export async function main(argv: string[]): Promise<number> {
     impls = impls.filter((i) => i === "ours");
     if (impls.length === 0) return 1;
   }
+  Deno.mkdirSync(args.outDir, { recursive: true });
+  try {
+    Deno.writeTextFileSync(`${args.outDir}/.gitignore`, "*\n", { createNew: true });
+  } catch {
+    // already there
+  }
+  const started = new Date();
+  const logs = `${args.outDir}/logs-${stamp(started)}`;
   const cases: BenchCase[] = [];
   for (const profile of args.profiles) {
     for (const direction of args.directions) {
       for (const impl of impls) {
-        cases.push({ profile, direction, impl, seconds: args.seconds, seed: args.seed });
+        const name = `${cases.length + 1}-${profile}-${direction}-${impl}`.replaceAll("/", "_");
+        cases.push({
+          profile,
+          direction,
+          impl,
+          seconds: args.seconds,
+          seed: args.seed,
+          logsDir: `${logs}/${name}`,
+        });
       }
     }
   }
@@ -89,7 +108,6 @@ export async function main(argv: string[]): Promise<number> {
     write(Deno.stderr, "\nbench: stopping after this run\n");
   };
   Deno.addSignalListener("SIGINT", onSignal);
-  const started = new Date();
   const tty = Deno.stderr.isTerminal();
   const results: BenchResult[] = [];
   try {
@@ -108,7 +126,10 @@ export async function main(argv: string[]): Promise<number> {
       write(
         Deno.stderr,
         `${tty ? "\r" + head : "  "}  ${(r.goodputBps / 1e6).toFixed(1)} Mbit/s` +
-          `${r.verified ? "" : `  FAILED: ${r.error ?? "data differs"}`}\n`,
+          `${r.verified ? "" : `  FAILED: ${r.error ?? "data differs"}`}` +
+          `${
+            r.logs === undefined ? "" : `  (tail ${r.tailSeconds.toFixed(1)} s; logs in ${r.logs})`
+          }\n`,
       );
       results.push(r);
     }
@@ -148,12 +169,6 @@ export async function main(argv: string[]): Promise<number> {
   const markdown = `${header}\n${table}\n## Targets (issue 4)\n\n${targets}`;
   write(Deno.stdout, "\n" + markdown);
 
-  Deno.mkdirSync(args.outDir, { recursive: true });
-  try {
-    Deno.writeTextFileSync(`${args.outDir}/.gitignore`, "*\n", { createNew: true });
-  } catch {
-    // already there
-  }
   const base = `${args.outDir}/bench-${stamp(started)}`;
   Deno.writeTextFileSync(`${base}.md`, markdown);
   Deno.writeTextFileSync(`${base}.json`, JSON.stringify({ args, results }, null, 2) + "\n");

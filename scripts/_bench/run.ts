@@ -39,6 +39,11 @@ export interface BenchCase {
   seconds: number;
   /** Seed of the link and the data. */
   seed: number;
+  /**
+   * Where to keep the peers' SNMP logs and last output lines when the case fails or has a slow
+   * tail (see {@link keepsLogs}); undefined = keep nothing.
+   */
+  logsDir?: string;
 }
 
 /** CPU seconds of the transfer and peak RSS of one process. */
@@ -87,6 +92,34 @@ export interface BenchResult {
   retransPct?: number;
   /** Datagrams the host dropped for full UDP receive buffers during the transfer (Linux). */
   hostDrops?: number;
+  /** Directory the case's logs were kept in (see {@link BenchCase.logsDir}). */
+  logs?: string;
+}
+
+/** A tail longer than this keeps the case's logs, s. */
+export const SLOW_TAIL_SECONDS = 5;
+
+/**
+ * Whether a case's logs are worth keeping: it failed, or it took longer than
+ * {@link SLOW_TAIL_SECONDS} to deliver what the tunnel had already accepted (a stall the mean
+ * goodput hides).
+ */
+export function keepsLogs(r: BenchResult): boolean {
+  return !r.verified || r.tailSeconds > SLOW_TAIL_SECONDS;
+}
+
+/** Copies the SNMP logs of `from` and each peer's last output into `to`; never throws. */
+function keepLogs(from: string, to: string, outputs: string[]): boolean {
+  try {
+    Deno.mkdirSync(to, { recursive: true });
+    for (const e of Deno.readDirSync(from)) {
+      if (e.isFile) Deno.copyFileSync(`${from}/${e.name}`, `${to}/${e.name}`);
+    }
+    Deno.writeTextFileSync(`${to}/peers.txt`, outputs.join("\n"));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Time to wait for a peer's final SNMP row (written once a second), ms. */
@@ -176,6 +209,8 @@ export async function runBenchCase(
   const dir = makeSnmpLogDir();
   const target = listenTarget();
   const peers: Peer[] = [];
+  /** What each of `peers` is, for the kept logs. */
+  const names: string[] = [];
   let app: Deno.TcpConn | undefined;
   let far: Deno.TcpConn | undefined;
   let ticker: ReturnType<typeof setInterval> | undefined;
@@ -187,6 +222,7 @@ export async function runBenchCase(
       ...["--snmplog", `${dir}/server.csv`, "--snmpperiod", "1"],
     ]);
     peers.push(server);
+    names.push(`${side.server} server`);
     let remotePort = serverPort;
     let relay: Peer | undefined;
     if (!perfect) {
@@ -199,6 +235,7 @@ export async function runBenchCase(
         ready: /relay listening on \S+:\d+ ->/,
       });
       peers.push(relay);
+      names.push("relay");
       remotePort = Number(/:(\d+) ->$/.exec(relay.readyLine)?.[1]);
     }
     const clientPort = freeTcpPort();
@@ -207,6 +244,7 @@ export async function runBenchCase(
       ...["--snmplog", `${dir}/client.csv`, "--snmpperiod", "1"],
     ], side.server === "go");
     peers.push(client);
+    names.push(`${side.client} client`);
 
     app = await connectLocal(clientPort, 10000);
     const before = [client.stats(), server.stats(), relay?.stats()];
@@ -297,7 +335,14 @@ export async function runBenchCase(
     closeQuietly(app);
     closeQuietly(far);
     target.close();
-    for (const p of peers.reverse()) await p.stop();
+    const outputs: string[] = [];
+    for (let i = peers.length - 1; i >= 0; i--) {
+      const out = (await peers[i].stop()).trim().split("\n").slice(-20).join("\n");
+      outputs.push(`== ${names[i]} (last lines)\n${out}\n`);
+    }
+    if (c.logsDir !== undefined && keepsLogs(result) && keepLogs(dir, c.logsDir, outputs)) {
+      result.logs = c.logsDir;
+    }
     Deno.removeSync(dir, { recursive: true });
   }
 }

@@ -7,7 +7,7 @@ import {
 } from "../../scripts/_bench/args.ts";
 import { benchTable, benchTargets, cpuPerGb, peakRss } from "../../scripts/_bench/table.ts";
 import { goodputChart } from "../../scripts/_bench/chart.ts";
-import type { BenchResult } from "../../scripts/_bench/run.ts";
+import { type BenchResult, keepsLogs, SLOW_TAIL_SECONDS } from "../../scripts/_bench/run.ts";
 
 function result(over: Partial<BenchResult>): BenchResult {
   return {
@@ -224,4 +224,14 @@ Deno.test("bench chart: a well-formed SVG with one series per impl × direction"
   assert.ok(closed >= opened);
   assert.ok(!svg.includes("NaN"));
   assert.ok(!goodputChart([]).includes("NaN"));
+});
+
+Deno.test("bench logs: kept for a failed run or a slow tail only", () => {
+  assert.equal(SLOW_TAIL_SECONDS, 5);
+  assert.equal(keepsLogs(result({ tailSeconds: 0.7 })), false);
+  assert.equal(keepsLogs(result({ tailSeconds: 5 })), false);
+  assert.equal(keepsLogs(result({ tailSeconds: 17.6 })), true);
+  assert.equal(keepsLogs(result({ verified: false, error: "Stalled" })), true);
+  // nothing sent (tail unknown) but verified: a perfect empty run, nothing to keep
+  assert.equal(keepsLogs(result({ tailSeconds: NaN })), false);
 });
