@@ -42,8 +42,8 @@ Deno.test("rate control: startup, drain, probe; pacing and window follow the est
   assert.equal(rc.minRtt, 100);
   // probe cycle starts at gain 1.25
   assert.equal(rc.pacingRate(), 3_750_000);
-  // window: 2 × BDP = 2 × 3 MB/s × 0.1 s / 1322 B would be 454 segments, but this peer ACKs
-  // once per 100 ms round: 1.15 × (100 + 100) ms × 3 MB/s / 1322 B
+  // window: 1.5 × BDP = 1.5 × 3 MB/s × 0.1 s / 1322 B would be 341 segments, but this peer
+  // ACKs once per 100 ms round: 1.15 × (100 + 100) ms × 3 MB/s / 1322 B
   assert.equal(rc.window(), 522);
   // an idle round (nothing delivered, nothing in flight) changes nothing
   now += 100;
