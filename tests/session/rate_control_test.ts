@@ -52,6 +52,19 @@ Deno.test("rate control: startup, drain, probe; pacing and window follow the est
 });
 
 /** Feeds `rc` 100 ms rounds at a 100 ms RTT; each call delivers `bytes` and returns the state. */
+/** Feeds `rc` a delivery of `bytes` every `stepMs` from 0 to `untilMs`, at a fixed RTT. */
+function steadily(
+  rc: RateController,
+  o: { stepMs: number; bytes: number; rtt: number; inflight: number; untilMs: number },
+): void {
+  let delivered = 0;
+  rc.update(0, { delivered, rtt: o.rtt, inflight: o.inflight });
+  for (let t = o.stepMs; t <= o.untilMs; t += o.stepMs) {
+    delivered += o.bytes;
+    rc.update(t, { delivered, rtt: o.rtt, inflight: o.inflight });
+  }
+}
+
 function roundsOf(rc: RateController): (bytes: number) => string {
   let delivered = 0;
   let now = 0;
@@ -193,12 +206,7 @@ Deno.test("kcp pacing: a retransmission spends its own size of the budget, not a
 Deno.test("rate control: pacing never drops below the window floor per RTT", () => {
   // the side that only sends ACKs and window updates measures its own trickle
   const rc = new RateController(1322);
-  let delivered = 0;
-  rc.update(0, { delivered, rtt: 80, inflight: 1 });
-  for (let t = 80; t <= 3000; t += 80) {
-    delivered += 40; // 500 B/s
-    rc.update(t, { delivered, rtt: 80, inflight: 1 });
-  }
+  steadily(rc, { stepMs: 80, bytes: 40, rtt: 80, inflight: 1, untilMs: 3000 }); // 500 B/s
   assert.ok(rc.bottleneckRate > 0 && rc.bottleneckRate < 1000, String(rc.bottleneckRate));
   // 16 segments of 1322 B per 80 ms
   assert.equal(rc.pacingRate(), MIN_WINDOW * 1322 * 1000 / 80);
@@ -262,12 +270,7 @@ Deno.test("rate control over a 10 Mbit/s bottleneck: far fewer queue drops, more
 Deno.test("rate control: the window is sized for an RTT of at least 25 ms", () => {
   // a loopback path: RTT samples near 1 ms, ACKs every 5 ms
   const rc = new RateController(1000);
-  let delivered = 0;
-  rc.update(0, { delivered, rtt: 1, inflight: 100 });
-  for (let t = 5; t <= 200; t += 5) {
-    delivered += 50_000; // 10 MB/s
-    rc.update(t, { delivered, rtt: 1, inflight: 100 });
-  }
+  steadily(rc, { stepMs: 5, bytes: 50_000, rtt: 1, inflight: 100, untilMs: 200 }); // 10 MB/s
   assert.equal(rc.minRtt, 1);
   assert.equal(rc.bottleneckRate, 10_000_000);
   assert.equal(WINDOW_RTT_FLOOR_MS, 25);
