@@ -109,7 +109,7 @@ export function keepsLogs(r: BenchResult): boolean {
 }
 
 /** Copies the SNMP logs of `from` and each peer's last output into `to`; never throws. */
-function keepLogs(from: string, to: string, outputs: string[]): boolean {
+function copyLogs(from: string, to: string, outputs: string[]): boolean {
   try {
     Deno.mkdirSync(to, { recursive: true });
     for (const e of Deno.readDirSync(from)) {
@@ -340,7 +340,7 @@ export async function runBenchCase(
       const out = (await peers[i].stop()).trim().split("\n").slice(-20).join("\n");
       outputs.push(`== ${names[i]} (last lines)\n${out}\n`);
     }
-    if (c.logsDir !== undefined && keepsLogs(result) && keepLogs(dir, c.logsDir, outputs)) {
+    if (c.logsDir !== undefined && keepsLogs(result) && copyLogs(dir, c.logsDir, outputs)) {
       result.logs = c.logsDir;
     }
     Deno.removeSync(dir, { recursive: true });
