@@ -17,13 +17,17 @@
  * - send loss: our needed retransmissions per delivered segment (spurious ones left out), the
  *   loss our FEC left over, or the raw loss while it is off.
  *
- * A window with send loss above {@link LOSSY_LOSS} (and at least {@link MIN_LOSSES} losses)
- * brings one parity packet back at once (all of them if parity was off), and the next probe
- * waits twice as long (up to {@link MAX_BACKOFF}×). Once a streak of {@link CLEAN_WINDOWS}
- * windows (× backoff, and at least {@link MIN_STREAK} segments) shows send loss below
- * {@link CLEAN_LOSS}, parity steps down: to none when the reverse path showed no loss either
- * (over at least {@link MIN_SAMPLES} of the peer's packets), else by one and never below one. Between the two, retransmission handles the residual loss cheaply and the
- * level stays: on a link with 2 % random loss 10/3 leaves almost nothing, 10/2 about 0.04 % and
+ * Two windows in a row with send loss above {@link LOSSY_LOSS} (and at least
+ * {@link MIN_LOSSES} losses each) bring one parity packet back, and the next probe waits twice as
+ * long (up to {@link MAX_BACKOFF}×). A lone lossy window between clean ones changes nothing: it is
+ * noise, or a queue that overflowed for a moment, congestion loss that parity cannot repair and
+ * the rate controller answers. With parity off the first lossy window brings parity back at once:
+ * one packet per group when the raw loss it showed is below {@link MODEST_LOSS}, all of them
+ * otherwise (the loss may come in bursts). Once a streak of {@link CLEAN_WINDOWS} windows
+ * (× backoff, and at least {@link MIN_STREAK} segments) shows send loss below {@link CLEAN_LOSS},
+ * parity steps down: to none when the reverse path showed no loss either (over at least
+ * {@link MIN_SAMPLES} of the peer's packets), else by one and never below one. Between the two,
+ * retransmission handles the residual loss cheaply and the level stays: on a link with 2 % random loss 10/3 leaves almost nothing, 10/2 about 0.04 % and
  * 10/1 about 0.4 % to retransmit, and 10/1 carries 91 % data instead of 10/3's 77 %. A session
  * with little traffic never decides and keeps its FEC, which is what latency-sensitive users
  * (games) rely on.
@@ -33,8 +37,13 @@
 
 /** Send loss below which parity may step down (summed over the clean streak). */
 export const CLEAN_LOSS = 0.003;
-/** Send loss in one window above which a parity shard comes back. */
+/** Send loss above which a window is lossy (two in a row bring a parity shard back). */
 export const LOSSY_LOSS = 0.01;
+/**
+ * Raw loss (seen with parity off) below which parity comes back as one packet per group rather
+ * than all of them; if one is not enough, two lossy windows bring the next.
+ */
+export const MODEST_LOSS = 0.03;
 /** Windows in a streak before parity steps down (times the backoff). */
 export const CLEAN_WINDOWS = 2;
 /** Window length, ms. */
@@ -72,6 +81,8 @@ export class FecTuner {
   #streakRxPackets = 0;
   #streakRxSpan = 0;
   #backoff = 1;
+  /** The last window that closed with data flowing was lossy. */
+  #lossyBefore = false;
   #start = -1;
   #last: FecTunerInput = { fecReceived: 0, fecSpan: 0, retransmitted: 0, deliveredSegments: 0 };
 
@@ -116,6 +127,7 @@ export class FecTuner {
     if (txLoss < 0) {
       // no data of ours flowing: nothing to decide
       this.#resetStreak();
+      this.#lossyBefore = false;
       return false;
     }
     // The peer's seqid gaps show raw loss on the way back (FEC hides the forward loss from us):
@@ -124,13 +136,18 @@ export class FecTuner {
       (this.#level === 0 && rxLoss > LOSSY_LOSS && rxSpan - rxPackets >= MIN_LOSSES);
     if (lossy) {
       this.#resetStreak();
-      if (this.#level >= this.#max) return false;
-      // the probe found loss: wait longer before the next one, and one parity shard back (all
-      // of them if parity was off: the raw loss is unknown, and bursts need them all)
+      // with parity on, one lossy window is not yet a lossier link (see the module doc)
+      const persistent = this.#lossyBefore || this.#level === 0;
+      this.#lossyBefore = true;
+      if (!persistent || this.#level >= this.#max) return false;
+      // the probe found loss: wait longer before the next one, and one parity shard back (with
+      // parity off, all of them unless the raw loss was modest: bursts need them all)
       this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF);
-      this.#level = this.#level === 0 ? this.#max : this.#level + 1;
+      if (this.#level > 0) this.#level++;
+      else this.#level = Math.max(txLoss, rxLoss) < MODEST_LOSS ? 1 : this.#max;
       return true;
     }
+    this.#lossyBefore = false;
     this.#clean++;
     this.#streakRetrans += retrans;
     this.#streakSegs += segs;

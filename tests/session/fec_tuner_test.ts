@@ -5,6 +5,7 @@ import {
   type FecTunerInput,
   MIN_LOSSES,
   MIN_STREAK,
+  MODEST_LOSS,
   TUNER_WINDOW_MS,
 } from "../../lib/session/fec_tuner.ts";
 import { KcpSession } from "../../lib/session/kcp_session.ts";
@@ -34,9 +35,9 @@ function windows(t: FecTuner, steps: Partial<FecTunerInput>[]): boolean[] {
   return levels(t, steps).map((p) => p > 0);
 }
 
-Deno.test("fec tuner: on a clean path parity goes off after a clean streak, all back at the first lossy window", () => {
+Deno.test("fec tuner: on a clean path parity goes off after a clean streak, back at the first lossy window", () => {
   const clean = { fecReceived: 1000, fecSpan: 1000, deliveredSegments: 1000 };
-  const lossy = { ...clean, retransmitted: 20 }; // 2 %
+  const lossy = { ...clean, retransmitted: 50 }; // 5 %
   const t = new FecTuner(3);
   const steps = levels(t, [
     ...Array(CLEAN_WINDOWS).fill(clean), // a clean streak: off
@@ -45,6 +46,15 @@ Deno.test("fec tuner: on a clean path parity goes off after a clean streak, all 
     ...Array(2 * CLEAN_WINDOWS).fill(clean), // off again only after 4 clean windows
   ]);
   assert.deepEqual(steps, [3, 0, 0, 3, 3, 3, 3, 0]);
+  // raw loss below MODEST_LOSS brings one parity packet back, a second lossy window the next
+  const modest = { ...clean, retransmitted: Math.floor(MODEST_LOSS * 1000) - 1 }; // 2.9 %
+  const m = new FecTuner(3);
+  const back = levels(m, [...Array(CLEAN_WINDOWS).fill(clean), modest, modest, clean]);
+  assert.deepEqual(back, [3, 0, 1, 2, 2]);
+  // the reverse path's gaps count as raw loss too: 5 % of the peer's packets missing
+  const r = new FecTuner(3);
+  const gaps = { fecReceived: 950, fecSpan: 1000, deliveredSegments: 1000 };
+  assert.deepEqual(levels(r, [...Array(CLEAN_WINDOWS).fill(clean), gaps]), [3, 0, 3]);
   // a peer whose packets carry no FEC shows nothing of the reverse path: never to none
   const quiet = new FecTuner(3);
   const unseen = levels(quiet, Array(4 * CLEAN_WINDOWS).fill({ deliveredSegments: 1000 }));
@@ -63,10 +73,13 @@ Deno.test("fec tuner: with loss on the path parity steps down one at a time and 
     ...Array(CLEAN_WINDOWS).fill(repaired), // 2 → 1
     ...Array(CLEAN_WINDOWS).fill(repaired), // 1 stays: the path is lossy, never to none
     ...Array(CLEAN_WINDOWS).fill(mild), // 1 stays: neither clean nor lossy
-    lossy, // one shard back, the next probe waits 2×
+    lossy, // a lone lossy window (a queue overflow, noise): 1 stays
+    repaired,
+    lossy,
+    lossy, // loss that lasts: one shard back, the next probe waits 2×
     ...Array(2 * CLEAN_WINDOWS).fill(repaired), // 2 → 1 only after 4 clean windows
   ]);
-  assert.deepEqual(steps, [3, 2, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1]);
+  assert.deepEqual(steps, [3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1]);
   assert.throws(() => new FecTuner(0), new RangeError("Parity shards must be 1..255, got 0"));
 });
 
@@ -82,8 +95,13 @@ Deno.test("fec tuner: a few losses are noise, and a streak needs enough segments
   // the same count of retransmissions is evidence once there are MIN_LOSSES
   const u = new FecTuner(3);
   const lossy = { ...thin, retransmitted: MIN_LOSSES }; // 1.6 %
-  const back = levels(u, [...Array(MIN_STREAK / 500).fill(thin), lossy]);
-  assert.deepEqual(back, [...Array(MIN_STREAK / 500 - 1).fill(3), 2, 3]);
+  const back = levels(u, [...Array(MIN_STREAK / 500).fill(thin), lossy, lossy]);
+  assert.deepEqual(back, [...Array(MIN_STREAK / 500 - 1).fill(3), 2, 2, 3]);
+  // a window without data of ours between two lossy ones: the loss did not last
+  const v = new FecTuner(3);
+  const idle = { fecReceived: 500, fecSpan: 500 };
+  const gap = levels(v, [...Array(MIN_STREAK / 500).fill(thin), lossy, idle, lossy, lossy]);
+  assert.deepEqual(gap, [...Array(MIN_STREAK / 500 - 1).fill(3), 2, 2, 2, 2, 3]);
 });
 
 Deno.test("fec tuner: the peer's seqid gaps, idle sessions and thin windows keep FEC on", () => {
