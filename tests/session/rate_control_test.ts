@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  ACK_BATCHES_PER_ROUND,
   ACK_GAP_WINDOW_GAIN,
   INITIAL_WINDOW,
   MIN_WINDOW,
@@ -106,6 +107,41 @@ Deno.test("rate control: past startup a bunched round of ACKs lifts the estimate
   // ACKs for three rounds' worth arrive in one: we never sent that fast, so it is capped
   round(300_000);
   assert.equal(rc.bottleneckRate, 1_250_000);
+});
+
+/**
+ * A probing controller on a 40 ms path that sends and delivers 1 MB/s, ACKed every `gapMs`;
+ * then one ACK batch carries twice its share (the one before it came late). Returns the
+ * estimate twelve batches later.
+ */
+function oneBunchedBatch(gapMs: number): number {
+  const rc = new RateController(1000);
+  let now = 0, delivered = 0, sent = 0;
+  const batch = (share: number) => {
+    now += gapMs;
+    sent += 1000 * gapMs;
+    delivered += share * 1000 * gapMs;
+    rc.update(now, { delivered, rtt: 40, inflight: 40, sent });
+  };
+  rc.update(0, { delivered, rtt: 40, inflight: 40, sent });
+  while (now < 2000) batch(1);
+  assert.equal(rc.state, "probe");
+  assert.equal(rc.bottleneckRate, 1_000_000);
+  batch(2);
+  // long enough to close the round holding it, short of the filter's ten rounds
+  for (let i = 0; i < 12; i++) batch(1);
+  return rc.bottleneckRate;
+}
+
+Deno.test("rate control: behind a peer that ACKs in batches, a round's sample is bounded by what was sent", () => {
+  assert.equal(ACK_BATCHES_PER_ROUND, 2);
+  // a kcp-go receiver's batch every 30 ms, rounds of two batches: the round with the doubled
+  // batch delivers 1.5 MB/s. We sent 1 MB/s: the estimate stays (the 1.25× cap alone let it
+  // rise to 1.25 MB/s, and pacing above the link overflowed its queue)
+  assert.equal(oneBunchedBatch(30), 1_000_000);
+  // ACKs every 5 ms (ours): a round holds eight batches, one extra is 1/8 and the cap of 1.25×
+  // the estimate is the only bound, as before
+  assert.equal(oneBunchedBatch(5), 1_125_000);
 });
 
 Deno.test("rate control: a round ends on an ACK arrival, not on a timer tick", () => {
