@@ -175,22 +175,36 @@ Deno.test("stack sim: 4 MiB each way through a 20 Mbit/s bottleneck with tail dr
   assert.equal(r.upLink.lost + r.downLink.lost, 0);
 });
 
+/**
+ * One download of `bytes` over `link` both ways, both ends run as the tunnel runs them (rate
+ * control, adaptive FEC); checks that every byte arrived. `inspect` checks windows on the wire.
+ */
+function tunnelDownload(
+  seed: number,
+  link: LinkProfile,
+  bytes: number,
+  inspect: boolean,
+): StackSimResult {
+  const opts: StackSimOptions = {
+    seed,
+    up: link,
+    down: link,
+    streams: [{ up: 0, down: bytes }],
+    maxWrite: 65536,
+    inspect,
+    tunnelDefaults: true,
+  };
+  const r = simulateStack(opts);
+  assertDelivered(opts, r);
+  return r;
+}
+
 Deno.test("stack sim: as the tunnel runs (rate control, adaptive FEC), a 20 MB download over the bursty 20 Mbit/s profile never stalls on the receiver's own pacing", () => {
   // Seed 29 once took 36.3 s instead of about 14: the client, which sends only ACKs and smux
   // window updates, paced them at its own measured trickle (a few hundred B/s) and charged each
   // retransmission of a small frame as a full segment, so one window update waited 22 s while
   // the server had nothing left it was allowed to send.
-  const link = LINK_PROFILES["bursty-20m-80ms-10pct"];
-  const opts: StackSimOptions = {
-    seed: 29,
-    up: link,
-    down: link,
-    streams: [{ up: 0, down: 20_000_000 }],
-    maxWrite: 65536,
-    tunnelDefaults: true,
-  };
-  const r = simulateStack(opts);
-  assertDelivered(opts, r);
+  const r = tunnelDownload(29, LINK_PROFILES["bursty-20m-80ms-10pct"], 20_000_000, true);
   // 20 MB at about 11 Mbit/s of goodput: 14.2 s now, 36.3 s with the stall
   assert.ok(r.simMs < 18_000, `took ${r.simMs} ms`);
   assert.ok(r.serverSnmp.RetransSegs > 0 && r.clientSnmp.RetransSegs > 0);
@@ -201,17 +215,7 @@ Deno.test("stack sim: as the tunnel runs, 0.5 % loss brings one parity packet ba
   // window; all three parity packets came back, and the doubled backoff kept them for 4 s. The
   // seed 5 download took 12.48 s (38.5 Mbit/s); with one packet back it takes 11.09 s.
   const link: LinkProfile = { ...LINK_PROFILES["lossy-50m-40ms-2pct"], loss: 0.005 };
-  const opts: StackSimOptions = {
-    seed: 5,
-    up: link,
-    down: link,
-    streams: [{ up: 0, down: 60_000_000 }],
-    maxWrite: 65536,
-    inspect: false,
-    tunnelDefaults: true,
-  };
-  const r = simulateStack(opts);
-  assertDelivered(opts, r);
+  const r = tunnelDownload(5, link, 60_000_000, false);
   assert.ok(r.simMs < 11_600, `took ${r.simMs} ms`);
 });
 
