@@ -27,10 +27,10 @@
  * (× backoff, and at least {@link MIN_STREAK} segments) shows send loss below {@link CLEAN_LOSS},
  * parity steps down: to none when the reverse path showed no loss either (over at least
  * {@link MIN_SAMPLES} of the peer's packets), else by one and never below one. Between the two,
- * retransmission handles the residual loss cheaply and the level stays: on a link with 2 % random loss 10/3 leaves almost nothing, 10/2 about 0.04 % and
- * 10/1 about 0.4 % to retransmit, and 10/1 carries 91 % data instead of 10/3's 77 %. A session
- * with little traffic never decides and keeps its FEC, which is what latency-sensitive users
- * (games) rely on.
+ * retransmission handles the residual loss cheaply and the level stays: on a link with 2 % random
+ * loss 10/3 leaves almost nothing, 10/2 about 0.04 % and 10/1 about 0.4 % to retransmit, and 10/1
+ * carries 91 % data instead of 10/3's 77 %. A session with little traffic never decides and keeps
+ * its FEC, which is what latency-sensitive users (games) rely on.
  *
  * @module
  */

@@ -16,8 +16,8 @@
  * cannot outrun the probe's highest pacing gain, so more is ACKs arriving bunched (ACK
  * compression), which the max filter would otherwise keep for ten rounds and pace above the
  * link. Behind a peer that ACKs in batches it is also capped at what was sent (see
- * {@link ACK_BATCHES_PER_ROUND}). Before the first rate sample nothing is paced and the window is capped at
- * {@link INITIAL_WINDOW} segments, like TCP's initial window.
+ * {@link ACK_BATCHES_PER_ROUND}). Before the first rate sample nothing is paced and the window is
+ * capped at {@link INITIAL_WINDOW} segments, like TCP's initial window.
  *
  * A round ends on an ACK arrival, so it spans whole ACK batches. In a round without a queue
  * (its lowest RTT near the lowest of the last rounds) the sample is at least the previous
