@@ -155,7 +155,9 @@ export async function main(argv: string[]): Promise<number> {
     `Load average at the end: ${load} (other work on the host skews the figures).`,
     "Client, server and relay are separate processes; the traffic (and its sha-256) runs in " +
     "the bench process. CPU s/GB = client + server CPU during the transfer per GB delivered; " +
-    "peak RSS = VmHWM of client + server; resent = RetransSegs / OutSegs of the sending end " +
+    "warm CPU s/GB = the same from a third of the way in (past ramp-up and V8's compiling); " +
+    "peak RSS = VmHWM of client + server; private MB = their peak RssAnon (RSS without the " +
+    "file-backed pages of the executables, which processes share); resent = RetransSegs / OutSegs of the sending end " +
     "(its --snmplog); tail s = the sender's last write to the receiver's end of stream (data " +
     "the tunnel had accepted but not yet delivered); host drops = datagrams the kernel dropped from full UDP receive buffers " +
     "during the transfer (losses outside the emulated link; every socket — ours, Go's and the " +

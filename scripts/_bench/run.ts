@@ -46,12 +46,19 @@ export interface BenchCase {
   logsDir?: string;
 }
 
-/** CPU seconds of the transfer and peak RSS of one process. */
+/** CPU seconds of the transfer and peak memory of one process. */
 export interface ProcUse {
   /** CPU seconds used during the transfer. */
   cpuSeconds: number;
   /** Peak RSS over the process's life, bytes. */
   peakRssBytes: number;
+  /**
+   * Peak anonymous RSS (`RssAnon`, sampled every 200 ms during the transfer), bytes: memory the
+   * process allocated, without the file-backed pages of its executable that RSS also counts.
+   */
+  peakAnonBytes: number;
+  /** CPU seconds used after the warm-up mark (see {@link BenchResult.steadyBytes}). */
+  steadyCpuSeconds: number;
 }
 
 /** What one case measured. */
@@ -78,6 +85,12 @@ export interface BenchResult {
   tailSeconds: number;
   /** Delivered bits per second. */
   goodputBps: number;
+  /**
+   * Bytes delivered after the warm-up mark, a third of the way into the sending time: with
+   * {@link ProcUse.steadyCpuSeconds} it gives the CPU per GB of a process past its ramp-up and
+   * (for ours) past V8 compiling the hot code. 0 when the run ended before the mark.
+   */
+  steadyBytes: number;
   /** Same byte count and sha-256 on both ends, no error. */
   verified: boolean;
   /** What failed. */
@@ -174,12 +187,23 @@ function spawnClient(impl: Side, args: string[], goServer: boolean): Promise<Pee
     : spawnPeer({ command: "kcptun-client", args, ready: /key derivation done/ });
 }
 
-function use(before: ProcStats | undefined, after: ProcStats | undefined): ProcUse {
+/** A process's use between `before` and `after`, `steady` the stats at the warm-up mark. */
+function use(
+  before: ProcStats | undefined,
+  steady: ProcStats | undefined,
+  after: ProcStats | undefined,
+  peakAnonBytes: number,
+): ProcUse {
   return {
     cpuSeconds: (after?.cpuSeconds ?? 0) - (before?.cpuSeconds ?? 0),
     peakRssBytes: after?.peakRssBytes ?? 0,
+    peakAnonBytes: Math.max(peakAnonBytes, after?.anonRssBytes ?? 0),
+    steadyCpuSeconds: steady === undefined ? 0 : (after?.cpuSeconds ?? 0) - steady.cpuSeconds,
   };
 }
+
+/** The warm-up mark: this fraction of the sending time into the run. */
+const STEADY_FROM = 1 / 3;
 
 /**
  * Runs one case; never throws (a failure is returned as `error`). `onProgress` gets the bytes
@@ -191,7 +215,7 @@ export async function runBenchCase(
 ): Promise<BenchResult> {
   const link: LinkProfile = parseLinkProfile(c.profile);
   const perfect = isPerfectLink(link);
-  const empty = { cpuSeconds: 0, peakRssBytes: 0 };
+  const empty = { cpuSeconds: 0, peakRssBytes: 0, peakAnonBytes: 0, steadyCpuSeconds: 0 };
   const result: BenchResult = {
     profile: c.profile,
     loss: meanLoss(link),
@@ -202,6 +226,7 @@ export async function runBenchCase(
     seconds: 0,
     tailSeconds: NaN,
     goodputBps: 0,
+    steadyBytes: 0,
     verified: false,
     client: empty,
     server: empty,
@@ -260,6 +285,8 @@ export async function runBenchCase(
       target.close();
     };
     const t0 = performance.now();
+    const peakAnon = [before[0]?.anonRssBytes ?? 0, before[1]?.anonRssBytes ?? 0];
+    let steady: { bytes: number; stats: (ProcStats | undefined)[] } | undefined;
     let lastBytes = 0;
     let lastAt = t0;
     let lastReport = t0;
@@ -270,6 +297,11 @@ export async function runBenchCase(
         lastAt = now;
       } else if (now - lastAt > STALL_MS) {
         fail(`Stalled: nothing delivered for ${STALL_MS / 1000} s`);
+      }
+      const sample = [client.stats(), server.stats()];
+      for (let i = 0; i < 2; i++) peakAnon[i] = Math.max(peakAnon[i], sample[i]?.anonRssBytes ?? 0);
+      if (steady === undefined && now - t0 >= c.seconds * 1000 * STEADY_FROM) {
+        steady = { bytes: meter.received, stats: sample };
       }
       for (const p of peers) {
         if (p.exited()) {
@@ -321,9 +353,10 @@ export async function runBenchCase(
     result.verified = error === undefined && got.bytes === sent.bytes &&
       got.sha256 === sent.sha256;
     if (error !== undefined) result.error = error;
-    result.client = use(before[0], after[0]);
-    result.server = use(before[1], after[1]);
-    if (relay !== undefined) result.relay = use(before[2], after[2]);
+    result.client = use(before[0], steady?.stats[0], after[0], peakAnon[0]);
+    result.server = use(before[1], steady?.stats[1], after[1], peakAnon[1]);
+    if (relay !== undefined) result.relay = use(before[2], undefined, after[2], 0);
+    result.steadyBytes = steady === undefined ? 0 : got.bytes - steady.bytes;
     if (drops0 !== undefined && drops1 !== undefined) result.hostDrops = drops1 - drops0;
     if (totals.OutSegs > 0) result.retransPct = (totals.RetransSegs / totals.OutSegs) * 100;
     return result;

@@ -18,9 +18,28 @@ export function cpuPerGb(r: BenchResult): number {
   return r.bytes > 0 ? (r.client.cpuSeconds + r.server.cpuSeconds) / (r.bytes / 1e9) : NaN;
 }
 
+/**
+ * CPU seconds of client + server per GB delivered after the warm-up mark (a third of the way
+ * in; see `BenchResult.steadyBytes`): what a long-running tunnel costs once ramped up and, for
+ * ours, once V8 has compiled the hot code.
+ */
+export function steadyCpuPerGb(r: BenchResult): number {
+  return r.steadyBytes > 0
+    ? (r.client.steadyCpuSeconds + r.server.steadyCpuSeconds) / (r.steadyBytes / 1e9)
+    : NaN;
+}
+
 /** Peak RSS of client + server, bytes. */
 export function peakRss(r: BenchResult): number {
   return r.client.peakRssBytes + r.server.peakRssBytes;
+}
+
+/**
+ * Peak anonymous RSS of client + server, bytes: their private memory, without the pages of the
+ * executables (shared between processes and dropped by the kernel under pressure).
+ */
+export function peakPrivate(r: BenchResult): number {
+  return r.client.peakAnonBytes + r.server.peakAnonBytes;
 }
 
 /** The Go result of the same profile and direction as `r`, when there is one that delivered. */
@@ -55,14 +74,18 @@ export function benchTable(results: readonly BenchResult[]): string {
       fixed(r.goodputBps / 1e6, 1),
       r.linkBps > 0 ? `${fixed((r.goodputBps / r.linkBps) * 100, 0)} %` : "n/a",
       fixed(cpuPerGb(r), 1),
+      fixed(steadyCpuPerGb(r), 1),
       fixed(peakRss(r) / 1048576, 0),
+      fixed(peakPrivate(r) / 1048576, 0),
       r.retransPct === undefined ? "n/a" : `${fixed(r.retransPct, 1)} %`,
       fixed(r.tailSeconds, 1),
       r.hostDrops === undefined ? "n/a" : String(r.hostDrops),
       relayShare,
       go ? ratio(r.goodputBps, go.goodputBps) : "",
       go ? ratio(cpuPerGb(r), cpuPerGb(go)) : "",
+      go ? ratio(steadyCpuPerGb(r), steadyCpuPerGb(go)) : "",
       go ? ratio(peakRss(r), peakRss(go)) : "",
+      go ? ratio(peakPrivate(r), peakPrivate(go)) : "",
       r.verified
         ? "ok"
         : `FAILED${r.error ? `: ${r.error.replaceAll("|", "/").slice(0, 60)}` : ""}`,
@@ -76,18 +99,22 @@ export function benchTable(results: readonly BenchResult[]): string {
       "goodput Mbit/s",
       "of link",
       "CPU s/GB (c+s)",
+      "warm CPU s/GB",
       "peak RSS MB (c+s)",
+      "private MB",
       "resent",
       "tail s",
       "host drops",
       "relay CPU",
       "ours/Go goodput",
       "ours/Go CPU/GB",
+      "ours/Go warm CPU/GB",
       "ours/Go RSS",
+      "ours/Go private",
       "data",
     ],
     rows,
-    ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
+    ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
   );
 }
 
@@ -105,6 +132,8 @@ function verdict(name: string, checks: { label: string; value: string; ok: boole
  * The targets of issue 4, checked on this run's results (ours vs Go of the same run, default
  * flags on both): goodput ≥ 1.5× Go on every lossy profile in both directions; ≥ 85 % of the
  * link rate on the clean profile (rate-limited, no loss); CPU per GB ≤ 0.6× Go; peak RSS ≤ Go.
+ * Two reference lines follow, not targets of the issue: CPU per GB after warm-up and peak
+ * private memory, each against Go.
  *
  * @example
  * ```ts ignore
@@ -142,6 +171,20 @@ export function benchTargets(results: readonly BenchResult[]): string {
       "peak RSS ≤ Go",
       paired.map((p) => {
         const x = peakRss(p.r) / peakRss(p.go);
+        return { label: label(p.r), value: `${x.toFixed(2)}×`, ok: x <= 1 };
+      }),
+    ),
+    verdict(
+      "(reference) warm CPU per GB, after the first third of the run, ≤ 0.6× Go",
+      paired.filter((p) => p.r.steadyBytes > 0 && p.go.steadyBytes > 0).map((p) => {
+        const x = steadyCpuPerGb(p.r) / steadyCpuPerGb(p.go);
+        return { label: label(p.r), value: `${x.toFixed(2)}×`, ok: x <= 0.6 };
+      }),
+    ),
+    verdict(
+      "(reference) peak private memory (RssAnon) ≤ Go",
+      paired.filter((p) => peakPrivate(p.r) > 0 && peakPrivate(p.go) > 0).map((p) => {
+        const x = peakPrivate(p.r) / peakPrivate(p.go);
         return { label: label(p.r), value: `${x.toFixed(2)}×`, ok: x <= 1 };
       }),
     ),

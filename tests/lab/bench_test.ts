@@ -20,10 +20,21 @@ function result(over: Partial<BenchResult>): BenchResult {
     seconds: 10,
     tailSeconds: 0.25,
     goodputBps: 40e6,
+    steadyBytes: 30e6,
     verified: true,
-    client: { cpuSeconds: 1, peakRssBytes: 60 * 1048576 },
-    server: { cpuSeconds: 2, peakRssBytes: 70 * 1048576 },
-    relay: { cpuSeconds: 1.5, peakRssBytes: 50 * 1048576 },
+    client: {
+      cpuSeconds: 1,
+      peakRssBytes: 60 * 1048576,
+      peakAnonBytes: 30 * 1048576,
+      steadyCpuSeconds: 0.5,
+    },
+    server: {
+      cpuSeconds: 2,
+      peakRssBytes: 70 * 1048576,
+      peakAnonBytes: 40 * 1048576,
+      steadyCpuSeconds: 1.5,
+    },
+    relay: { cpuSeconds: 1.5, peakRssBytes: 50 * 1048576, peakAnonBytes: 0, steadyCpuSeconds: 0 },
     retransPct: 12.34,
     hostDrops: 42,
     ...over,
@@ -108,8 +119,18 @@ Deno.test("bench table: ratios on the rows of ours, failures and missing relays"
   const go = result({
     impl: "go",
     goodputBps: 20e6,
-    client: { cpuSeconds: 1, peakRssBytes: 10 * 1048576 },
-    server: { cpuSeconds: 1, peakRssBytes: 10 * 1048576 },
+    client: {
+      cpuSeconds: 1,
+      peakRssBytes: 10 * 1048576,
+      peakAnonBytes: 10 * 1048576,
+      steadyCpuSeconds: 0.5,
+    },
+    server: {
+      cpuSeconds: 1,
+      peakRssBytes: 10 * 1048576,
+      peakAnonBytes: 10 * 1048576,
+      steadyCpuSeconds: 0.5,
+    },
   });
   assert.equal(cpuPerGb(ours), 60); // 3 s for 0.05 GB
   assert.equal(peakRss(ours), 130 * 1048576);
@@ -126,11 +147,11 @@ Deno.test("bench table: ratios on the rows of ours, failures and missing relays"
   });
   assert.equal(
     benchTable([ours, go, loop]),
-    "| profile             | direction | impl | goodput Mbit/s | of link | CPU s/GB (c+s) | peak RSS MB (c+s) | resent | tail s | host drops | relay CPU | ours/Go goodput | ours/Go CPU/GB | ours/Go RSS | data                     |\n" +
-      "|---------------------|-----------|------|---------------:|--------:|---------------:|------------------:|-------:|-------:|-----------:|----------:|----------------:|---------------:|------------:|--------------------------|\n" +
-      "| lossy-50m-40ms-2pct | download  | ours |           40.0 |    80 % |           60.0 |               130 | 12.3 % |    0.3 |         42 |      15 % |           2.00× |          1.50× |       6.50× | ok                       |\n" +
-      "| lossy-50m-40ms-2pct | download  | go   |           20.0 |    40 % |           40.0 |                20 | 12.3 % |    0.3 |         42 |      15 % |                 |                |             | ok                       |\n" +
-      "| loopback            | download  | ours |           40.0 |     n/a |           60.0 |               130 |    n/a |    n/a |        n/a |       n/a |                 |                |             | FAILED: Stalled / really |\n",
+    "| profile             | direction | impl | goodput Mbit/s | of link | CPU s/GB (c+s) | warm CPU s/GB | peak RSS MB (c+s) | private MB | resent | tail s | host drops | relay CPU | ours/Go goodput | ours/Go CPU/GB | ours/Go warm CPU/GB | ours/Go RSS | ours/Go private | data                     |\n" +
+      "|---------------------|-----------|------|---------------:|--------:|---------------:|--------------:|------------------:|-----------:|-------:|-------:|-----------:|----------:|----------------:|---------------:|--------------------:|------------:|----------------:|--------------------------|\n" +
+      "| lossy-50m-40ms-2pct | download  | ours |           40.0 |    80 % |           60.0 |          66.7 |               130 |         70 | 12.3 % |    0.3 |         42 |      15 % |           2.00× |          1.50× |               2.00× |       6.50× |           3.50× | ok                       |\n" +
+      "| lossy-50m-40ms-2pct | download  | go   |           20.0 |    40 % |           40.0 |          33.3 |                20 |         20 | 12.3 % |    0.3 |         42 |      15 % |                 |                |                     |             |                 | ok                       |\n" +
+      "| loopback            | download  | ours |           40.0 |     n/a |           60.0 |          66.7 |               130 |         70 |    n/a |    n/a |        n/a |       n/a |                 |                |                     |             |                 | FAILED: Stalled / really |\n",
   );
 });
 
@@ -138,14 +159,25 @@ Deno.test("bench table: a mixed row (our sender, Go's receiver) gets its ratios 
   const go = result({
     impl: "go",
     goodputBps: 20e6,
-    client: { cpuSeconds: 1, peakRssBytes: 10 * 1048576 },
-    server: { cpuSeconds: 1, peakRssBytes: 10 * 1048576 },
+    client: {
+      cpuSeconds: 1,
+      peakRssBytes: 10 * 1048576,
+      peakAnonBytes: 10 * 1048576,
+      steadyCpuSeconds: 0.5,
+    },
+    server: {
+      cpuSeconds: 1,
+      peakRssBytes: 10 * 1048576,
+      peakAnonBytes: 10 * 1048576,
+      steadyCpuSeconds: 0.5,
+    },
   });
   const mixed = result({ impl: "mixed", goodputBps: 30e6 });
   const row = benchTable([go, mixed]).split("\n").find((l) => l.includes("| mixed |"));
   const cells = row?.split("|").map((c) => c.trim());
-  // goodput 30/20, CPU per the same 0.05 GB 3 s/2 s, RSS 130/20 MB
-  assert.deepEqual(cells?.slice(12, 15), ["1.50×", "1.50×", "6.50×"]);
+  // goodput 30/20, CPU per the same 0.05 GB 3 s/2 s, warm CPU per the same 0.03 GB 2 s/1 s,
+  // RSS 130/20 MB, private 70/20 MB
+  assert.deepEqual(cells?.slice(14, 19), ["1.50×", "1.50×", "2.00×", "6.50×", "3.50×"]);
 });
 
 Deno.test("bench targets: each target checked on the pairs of the same run", () => {
@@ -154,8 +186,13 @@ Deno.test("bench targets: each target checked on the pairs of the same run", () 
     result({
       impl: "go",
       goodputBps: 20e6,
-      client: { cpuSeconds: 3, peakRssBytes: 200 * 1048576 },
-      server: { cpuSeconds: 3, peakRssBytes: 1 },
+      client: {
+        cpuSeconds: 3,
+        peakRssBytes: 200 * 1048576,
+        peakAnonBytes: 60 * 1048576,
+        steadyCpuSeconds: 2,
+      },
+      server: { cpuSeconds: 3, peakRssBytes: 1, peakAnonBytes: 10 * 1048576, steadyCpuSeconds: 2 },
     }),
     result({ direction: "upload", goodputBps: 20e6 }),
     result({ direction: "upload", impl: "go", goodputBps: 20e6 }),
@@ -175,14 +212,18 @@ Deno.test("bench targets: each target checked on the pairs of the same run", () 
     "- goodput ≥ 1.5× Go on lossy profiles: FAIL (1/2) — lossy-50m-40ms-2pct download 1.80×, lossy-50m-40ms-2pct upload 1.00× ✗\n" +
       "- ≥ 85 % of the link on the clean profile: FAIL (1/2) — clean-100m-20ms download 90 %, clean-100m-20ms upload 60 % ✗\n" +
       "- CPU per GB ≤ 0.6× Go: FAIL (1/2) — lossy-50m-40ms-2pct download 0.50×, lossy-50m-40ms-2pct upload 1.00× ✗\n" +
-      "- peak RSS ≤ Go: PASS (2/2) — lossy-50m-40ms-2pct download 0.65×, lossy-50m-40ms-2pct upload 1.00×\n",
+      "- peak RSS ≤ Go: PASS (2/2) — lossy-50m-40ms-2pct download 0.65×, lossy-50m-40ms-2pct upload 1.00×\n" +
+      "- (reference) warm CPU per GB, after the first third of the run, ≤ 0.6× Go: FAIL (1/2) — lossy-50m-40ms-2pct download 0.50×, lossy-50m-40ms-2pct upload 1.00× ✗\n" +
+      "- (reference) peak private memory (RssAnon) ≤ Go: PASS (2/2) — lossy-50m-40ms-2pct download 1.00×, lossy-50m-40ms-2pct upload 1.00×\n",
   );
   assert.equal(
     benchTargets([result({})]),
     "- goodput ≥ 1.5× Go on lossy profiles: not measured in this run\n" +
       "- ≥ 85 % of the link on the clean profile: not measured in this run\n" +
       "- CPU per GB ≤ 0.6× Go: not measured in this run\n" +
-      "- peak RSS ≤ Go: not measured in this run\n",
+      "- peak RSS ≤ Go: not measured in this run\n" +
+      "- (reference) warm CPU per GB, after the first third of the run, ≤ 0.6× Go: not measured in this run\n" +
+      "- (reference) peak private memory (RssAnon) ≤ Go: not measured in this run\n",
   );
 });
 

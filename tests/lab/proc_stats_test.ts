@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   parseProcStatCpu,
+  parseProcStatusAnonRss,
   parseProcStatusPeakRss,
   parseUdpReceiveErrors,
   readProcStats,
@@ -18,6 +19,13 @@ Deno.test("proc stats: utime + stime in ticks, command names with spaces and par
     2097152,
   );
   assert.equal(parseProcStatusPeakRss("Name:\tkthreadd\n"), 0);
+  const status = "VmHWM:\t   80000 kB\nVmRSS:\t   70000 kB\nRssAnon:\t   25000 kB\n" +
+    "RssFile:\t   45000 kB\nRssShmem:\t       0 kB\n";
+  assert.equal(parseProcStatusAnonRss(status), 25000 * 1024);
+  assert.equal(parseProcStatusPeakRss(status), 80000 * 1024);
+  assert.equal(parseProcStatusAnonRss("Name:\tkthreadd\n"), 0);
+  // a field name is matched whole, at the start of a line
+  assert.equal(parseProcStatusAnonRss("XRssAnon:\t 5 kB\nRssAnonX:\t 6 kB\n"), 0);
 });
 
 Deno.test("proc stats: truncated and random text gives undefined or 0, never throws", () => {
@@ -34,6 +42,7 @@ Deno.test("proc stats: truncated and random text gives undefined or 0, never thr
     const cpu = parseProcStatCpu(text);
     assert.ok(cpu === undefined || Number.isFinite(cpu));
     assert.ok(Number.isFinite(parseProcStatusPeakRss(text)));
+    assert.ok(Number.isFinite(parseProcStatusAnonRss(text)));
   }
 });
 
@@ -46,6 +55,8 @@ Deno.test("proc stats: this process and a gone one", () => {
   assert.ok(self !== undefined);
   assert.ok(self.cpuSeconds > 0);
   assert.ok(self.peakRssBytes > 1e6);
+  // private memory is part of RSS: more than a megabyte, less than the peak
+  assert.ok(self.anonRssBytes > 1e6 && self.anonRssBytes < self.peakRssBytes);
   assert.equal(readProcStats(2 ** 22 + 12345), undefined); // above pid_max
   const a = selfCpuSeconds();
   let x = 0;
