@@ -87,16 +87,19 @@ export async function main(argv: string[]): Promise<number> {
   const cases: BenchCase[] = [];
   for (const profile of args.profiles) {
     for (const direction of args.directions) {
-      for (const impl of impls) {
-        const name = `${cases.length + 1}-${profile}-${direction}-${impl}`.replaceAll("/", "_");
-        cases.push({
-          profile,
-          direction,
-          impl,
-          seconds: args.seconds,
-          seed: args.seed,
-          logsDir: `${logs}/${name}`,
-        });
+      for (let round = 0; round < args.repeat; round++) {
+        for (const impl of impls) {
+          const name = `${cases.length + 1}-${profile}-${direction}-${impl}`.replaceAll("/", "_");
+          cases.push({
+            profile,
+            direction,
+            impl,
+            seconds: args.seconds,
+            seed: args.seed,
+            round,
+            logsDir: `${logs}/${name}`,
+          });
+        }
       }
     }
   }
@@ -113,7 +116,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     for (let i = 0; i < cases.length && !stopping; i++) {
       const c = cases[i];
-      const head = `[${i + 1}/${cases.length}] ${c.profile} ${c.direction} ${c.impl}`;
+      const round = args.repeat > 1 ? ` #${c.round + 1}` : "";
+      const head = `[${i + 1}/${cases.length}] ${c.profile} ${c.direction} ${c.impl}${round}`;
       write(Deno.stderr, head + (tty ? "" : "\n"));
       const r = await runBenchCase(c, (bytes, seconds) => {
         if (!tty) return;
@@ -151,7 +155,10 @@ export async function main(argv: string[]): Promise<number> {
     "",
     `Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), Go peer: ${kcptun} (Debian kcptun ` +
     `20210922), ${navigator.hardwareConcurrency} CPUs. Default flags on both sides (ours smux ` +
-    `v2, Go smux v1), ${args.seconds} s of random data per run, link seed ${args.seed}. ` +
+    `v2, Go smux v1), ${args.seconds} s of random data per run, link seed ${args.seed}` +
+    `${
+      args.repeat > 1 ? `, ${args.repeat} rounds per case (targets: median of the rounds)` : ""
+    }. ` +
     `Load average at the end: ${load} (other work on the host skews the figures).`,
     "Client, server and relay are separate processes; the traffic (and its sha-256) runs in " +
     "the bench process. CPU s/GB = client + server CPU during the transfer per GB delivered; " +
@@ -175,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
   Deno.writeTextFileSync(`${base}.md`, markdown);
   Deno.writeTextFileSync(`${base}.json`, JSON.stringify({ args, results }, null, 2) + "\n");
   const svg = `${args.outDir}/goodput-vs-loss-${stamp(started)}.svg`;
-  Deno.writeTextFileSync(svg, goodputChart(results));
+  Deno.writeTextFileSync(svg, goodputChart(results.filter((r) => (r.round ?? 0) === 0)));
   write(Deno.stdout, `\nWrote ${base}.md, ${base}.json and ${svg}\n`);
   return results.every((r) => r.verified) ? 0 : 1;
 }

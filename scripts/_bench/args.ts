@@ -44,7 +44,12 @@ export interface BenchArgs {
   outDir: string;
   /** Seed of the relay's link decisions and of the data. */
   seed: number;
+  /** Rounds per case: each round runs every implementation once, one after the other. */
+  repeat: number;
 }
+
+/** Most rounds `--repeat` takes. */
+export const MAX_REPEAT = 20;
 
 /** Usage text. */
 export const BENCH_USAGE = `Usage: deno run -A scripts/bench.ts [options]
@@ -64,6 +69,10 @@ Options:
                       (default: both)
   --out DIR           result directory (default: bench-results)
   --seed N            seed of the link and the data (default: 1)
+  --repeat N          run every case N times (1..${"$"}{MAX_REPEAT}), the implementations taking turns;
+                      the targets then use the median over the N rounds of each ratio (CPU
+                      per GB varies by 15-25 % from run to run on slow links); the chart
+                      shows the first round (default: 1)
   -h, --help          show this help
 
 Profiles: ${Object.keys(LINK_PROFILES).join(", ")}`;
@@ -99,6 +108,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | { help: string } {
         impl: { type: "string" },
         out: { type: "string" },
         seed: { type: "string" },
+        repeat: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -139,6 +149,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs | { help: string } {
   if (!(seed >= 0 && seed <= 0xffffffff)) {
     throw new SyntaxError(`Option --seed must be an integer 0..4294967295, got "${v.seed}"`);
   }
+  const repeat = v.repeat === undefined ? 1 : /^\d+$/.test(v.repeat) ? Number(v.repeat) : NaN;
+  if (!(repeat >= 1 && repeat <= MAX_REPEAT)) {
+    throw new SyntaxError(`Option --repeat must be an integer 1..${MAX_REPEAT}, got "${v.repeat}"`);
+  }
   return {
     profiles,
     directions: direction === "both" ? ["download", "upload"] : [direction as LabDirection],
@@ -150,5 +164,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | { help: string } {
     seconds,
     outDir: v.out ?? "bench-results",
     seed,
+    repeat,
   };
 }

@@ -39,6 +39,8 @@ export interface BenchCase {
   seconds: number;
   /** Seed of the link and the data. */
   seed: number;
+  /** Round of `--repeat`, from 0. */
+  round: number;
   /**
    * Where to keep the peers' SNMP logs and last output lines when the case fails or has a slow
    * tail (see {@link keepsLogs}); undefined = keep nothing.
@@ -73,6 +75,8 @@ export interface BenchResult {
   direction: LabDirection;
   /** Which implementation. */
   impl: BenchImpl;
+  /** Round of `--repeat`, from 0 (absent in results written before it existed). */
+  round?: number;
   /** Bytes delivered. */
   bytes: number;
   /** First byte sent → receiver's end of stream, seconds. */
@@ -222,6 +226,7 @@ export async function runBenchCase(
     linkBps: link.rateBps ?? 0,
     direction: c.direction,
     impl: c.impl,
+    round: c.round,
     bytes: 0,
     seconds: 0,
     tailSeconds: NaN,

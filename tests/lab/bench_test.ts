@@ -5,7 +5,14 @@ import {
   DEFAULT_BENCH_SECONDS,
   parseBenchArgs,
 } from "../../scripts/_bench/args.ts";
-import { benchTable, benchTargets, cpuPerGb, peakRss } from "../../scripts/_bench/table.ts";
+import {
+  benchTable,
+  benchTargets,
+  cpuPerGb,
+  goPeer,
+  median,
+  peakRss,
+} from "../../scripts/_bench/table.ts";
 import { goodputChart } from "../../scripts/_bench/chart.ts";
 import { type BenchResult, keepsLogs, SLOW_TAIL_SECONDS } from "../../scripts/_bench/run.ts";
 
@@ -51,6 +58,7 @@ Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
     seconds: DEFAULT_BENCH_SECONDS,
     outDir: "bench-results",
     seed: 1,
+    repeat: 1,
   });
   assert.deepEqual(BENCH_PROFILES, [
     "loopback",
@@ -73,6 +81,8 @@ Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
     "/tmp/x",
     "--seed",
     "9",
+    "--repeat",
+    "3",
   ]);
   assert.deepEqual(q, {
     profiles: ["loopback", "loss=1%"],
@@ -81,6 +91,7 @@ Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
     seconds: 4,
     outDir: "/tmp/x",
     seed: 9,
+    repeat: 3,
   });
   assert.deepEqual(parseBenchArgs(["-h"]), { help: BENCH_USAGE });
   const impls = (v: string) => {
@@ -99,6 +110,9 @@ Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
       ],
       [["--impl", "rust"], 'Option --impl must be ours, go, mixed, both or all, got "rust"'],
       [["--seed", "x"], 'Option --seed must be an integer 0..4294967295, got "x"'],
+      [["--repeat", "0"], 'Option --repeat must be an integer 1..20, got "0"'],
+      [["--repeat", "21"], 'Option --repeat must be an integer 1..20, got "21"'],
+      [["--repeat", "2.5"], 'Option --repeat must be an integer 1..20, got "2.5"'],
       [
         ["--profile", "nowhere"],
         /^Option --profile: Cannot parse link profile: unknown profile "nowhere"/,
@@ -275,4 +289,29 @@ Deno.test("bench logs: kept for a failed run or a slow tail only", () => {
   assert.equal(keepsLogs(result({ verified: false, error: "Stalled" })), true);
   // nothing sent (tail unknown) but verified: a perfect empty run, nothing to keep
   assert.equal(keepsLogs(result({ tailSeconds: NaN })), false);
+});
+
+Deno.test("bench rounds: each ratio within its round, targets on the median over the rounds", () => {
+  assert.equal(median([]), NaN);
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  // three rounds of the 2 % download; round 1's Go run is much slower than the others
+  const go = [20e6, 10e6, 25e6].map((goodputBps, round) =>
+    result({ impl: "go", round, goodputBps })
+  );
+  const ours = [40e6, 36e6, 30e6].map((goodputBps, round) => result({ round, goodputBps }));
+  const rows = [ours[0], go[0], ours[1], go[1], ours[2], go[2]];
+  // a run is paired with the Go run of its own round only
+  assert.equal(goPeer(rows, ours[1]), go[1]);
+  assert.equal(goPeer([ours[1], go[0], go[2]], ours[1]), undefined);
+  // per-round ratios 2.0, 3.6, 1.2: the median is 2.0; the ratio of the medians would be 1.8
+  const targets = benchTargets(rows).split("\n");
+  assert.equal(
+    targets[0],
+    "- goodput ≥ 1.5× Go on lossy profiles: PASS (1/1) — lossy-50m-40ms-2pct download 2.00× " +
+      "(median of 3)",
+  );
+  // the table keeps one row per run and names the later rounds
+  const impls = benchTable(rows).split("\n").slice(2, -1).map((l) => l.split("|")[3].trim());
+  assert.deepEqual(impls, ["ours", "go", "ours #2", "go #2", "ours #3", "go #3"]);
 });
