@@ -85,6 +85,11 @@ export interface Ceiling {
   /** FEC is configured (it may still be off: see `fec`). */
   fecConfigured: boolean;
   /**
+   * The sender adapts its parity to the loss it sees (kcptun-ts's adaptive FEC): none on a
+   * loss-free link, between one packet per group and `--parityshard` on a lossy one.
+   */
+  adaptiveFec: boolean;
+  /**
    * Parity packets per group in the ceiling: `--parityshard`, 1 with adaptive FEC on a lossy
    * link (the fewest it sends there), 0 while FEC is off.
    */
@@ -214,6 +219,7 @@ export function linkCeiling(input: CeilingInput): Ceiling {
     mss,
     fec,
     fecConfigured,
+    adaptiveFec: fecConfigured && input.adaptiveFec === true,
     parity,
     datagram,
     rateControl,

@@ -164,7 +164,12 @@ export function suggestSettings(
         advice: "FEC rebuilds lost packets without waiting a round trip for a resend",
         flags: ["--ds", "10", "--ps", "3"],
       });
-    } else if (loss > 0 && fecOn && share > 4 * loss && r.ceiling.limitedBy === "link") {
+    } else if (
+      loss > 0 && fecOn && share > 4 * loss && r.ceiling.limitedBy === "link" &&
+      !r.ceiling.adaptiveFec
+    ) {
+      // (an adaptive sender already sends only the parity the loss needs, down to one packet
+      // per group: fewer configured shards would only cap what it may add for bursts)
       const ps = Math.max(1, Math.round((set.dataShards * 3 * loss) / (1 - 3 * loss)));
       if (ps < set.parityShards) {
         out.push({

@@ -159,6 +159,7 @@ Deno.test("ceiling: adaptive FEC drops parity and the FEC header on a loss-free 
   const clean = linkCeiling({ ...both("clean-100m-20ms", 1024, 512), adaptiveFec: true });
   assert.equal(clean.fec, false);
   assert.equal(clean.fecConfigured, true);
+  assert.equal(clean.adaptiveFec, true);
   assert.equal(clean.mss, 1298); // the header's room stays reserved
   assert.equal(clean.datagram, 1342);
   assert.equal(clean.payloadShare, 1298 / 1342);
@@ -171,6 +172,7 @@ Deno.test("ceiling: adaptive FEC drops parity and the FEC header on a loss-free 
   assert.equal(lossy.datagram, 1350);
   assert.equal(lossy.payloadShare, (1298 / 1350) * (10 / 11));
   const fixed = linkCeiling(both("lossy-50m-40ms-2pct", 1024, 512));
+  assert.equal(fixed.adaptiveFec, false);
   assert.equal(fixed.parity, 3);
   assert.equal(fixed.payloadShare, (1298 / 1350) * (10 / 13));
   const unconfigured = linkCeiling({
@@ -179,5 +181,6 @@ Deno.test("ceiling: adaptive FEC drops parity and the FEC header on a loss-free 
     adaptiveFec: true,
   });
   assert.equal(unconfigured.fecConfigured, false);
+  assert.equal(unconfigured.adaptiveFec, false); // nothing to adapt
   assert.equal(unconfigured.datagram, 1350);
 });
