@@ -48,6 +48,17 @@ function result(over: Partial<BenchResult>): BenchResult {
   };
 }
 
+/** A Go run at 20 Mbit/s whose ends each used 1 s of CPU (0.5 s warm) and 10 MB (RSS, private). */
+function goRun(): BenchResult {
+  const end = {
+    cpuSeconds: 1,
+    peakRssBytes: 10 * 1048576,
+    peakAnonBytes: 10 * 1048576,
+    steadyCpuSeconds: 0.5,
+  };
+  return result({ impl: "go", goodputBps: 20e6, client: end, server: { ...end } });
+}
+
 Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
   const d = parseBenchArgs([]);
   if ("help" in d) throw new Error("unexpected help");
@@ -130,22 +141,7 @@ Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
 
 Deno.test("bench table: ratios on the rows of ours, failures and missing relays", () => {
   const ours = result({});
-  const go = result({
-    impl: "go",
-    goodputBps: 20e6,
-    client: {
-      cpuSeconds: 1,
-      peakRssBytes: 10 * 1048576,
-      peakAnonBytes: 10 * 1048576,
-      steadyCpuSeconds: 0.5,
-    },
-    server: {
-      cpuSeconds: 1,
-      peakRssBytes: 10 * 1048576,
-      peakAnonBytes: 10 * 1048576,
-      steadyCpuSeconds: 0.5,
-    },
-  });
+  const go = goRun();
   assert.equal(cpuPerGb(ours), 60); // 3 s for 0.05 GB
   assert.equal(peakRss(ours), 130 * 1048576);
   const loop = result({
@@ -170,22 +166,7 @@ Deno.test("bench table: ratios on the rows of ours, failures and missing relays"
 });
 
 Deno.test("bench table: a mixed row (our sender, Go's receiver) gets its ratios to Go too", () => {
-  const go = result({
-    impl: "go",
-    goodputBps: 20e6,
-    client: {
-      cpuSeconds: 1,
-      peakRssBytes: 10 * 1048576,
-      peakAnonBytes: 10 * 1048576,
-      steadyCpuSeconds: 0.5,
-    },
-    server: {
-      cpuSeconds: 1,
-      peakRssBytes: 10 * 1048576,
-      peakAnonBytes: 10 * 1048576,
-      steadyCpuSeconds: 0.5,
-    },
-  });
+  const go = goRun();
   const mixed = result({ impl: "mixed", goodputBps: 30e6 });
   const row = benchTable([go, mixed]).split("\n").find((l) => l.includes("| mixed |"));
   const cells = row?.split("|").map((c) => c.trim());
