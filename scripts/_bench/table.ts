@@ -6,6 +6,7 @@
  * @module
  */
 
+import { percentile } from "../../lib/lab/_stats.ts";
 import { markdownTable } from "../../lib/lab/table.ts";
 import type { BenchResult } from "./run.ts";
 
@@ -51,14 +52,6 @@ export function goPeer(results: readonly BenchResult[], r: BenchResult): BenchRe
     g.impl === "go" && g.profile === r.profile && g.direction === r.direction &&
     (g.round ?? 0) === (r.round ?? 0) && g.verified
   );
-}
-
-/** The median of `xs` (the mean of the middle two for an even count); NaN when empty. */
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function ratio(ours: number, go: number): string {
@@ -145,7 +138,7 @@ type Pair = { r: BenchResult; go: BenchResult };
 
 /**
  * One check per case (profile and direction, in order of first appearance): the median of
- * `value` over the case's rounds, formatted by `format` (with the round count when there are
+ * `value` over the case's rounds (nearest rank: the lower middle one for an even count), formatted by `format` (with the round count when there are
  * several) and judged by `ok`.
  */
 function perCase<T>(
@@ -162,7 +155,7 @@ function perCase<T>(
     cases.set(label, [...(cases.get(label) ?? []), value(t)]);
   }
   return [...cases].map(([label, xs]) => {
-    const x = median(xs);
+    const x = percentile(xs, 50);
     const rounds = xs.length > 1 ? ` (median of ${xs.length})` : "";
     return { label, value: `${format(x)}${rounds}`, ok: ok(x) };
   });
