@@ -69,7 +69,7 @@ Options:
                       (default: both)
   --out DIR           result directory (default: bench-results)
   --seed N            seed of the link and the data (default: 1)
-  --repeat N          run every case N times (1..${"$"}{MAX_REPEAT}), the implementations taking
+  --repeat N          run every case N times (1..${MAX_REPEAT}), the implementations taking
                       turns; the targets then use the median over the N rounds of each
                       ratio (CPU per GB varies by 15-25 % from run to run on slow links);
                       the chart shows the first round (default: 1)

@@ -98,6 +98,9 @@ Deno.test("bench args: defaults, --quick, filters and usage errors", () => {
     repeat: 3,
   });
   assert.deepEqual(parseBenchArgs(["-h"]), { help: BENCH_USAGE });
+  // the help text is a template: every placeholder is filled in
+  assert.ok(!BENCH_USAGE.includes("${"), BENCH_USAGE);
+  assert.match(BENCH_USAGE, /--repeat N .*\(1\.\.20\)/);
   const impls = (v: string) => {
     const a = parseBenchArgs(["--impl", v]);
     return "help" in a ? [] : a.impls;
