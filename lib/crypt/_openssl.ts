@@ -17,6 +17,8 @@
  * @module
  */
 
+import { ffiAllowed } from "../_ffi.ts";
+
 const SYMBOLS = {
   EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
   EVP_CIPHER_CTX_free: { parameters: ["pointer"], result: "void" },
@@ -45,15 +47,6 @@ const KEEP_DIRECTION = -1;
 
 let loaded: Lib | null | undefined;
 let registry: FinalizationRegistry<Deno.PointerValue> | undefined;
-
-function ffiAllowed(): boolean {
-  if (Deno.build.os !== "linux" || typeof Deno.dlopen !== "function") return false;
-  try {
-    return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The libcrypto symbols, or undefined when OpenSSL cannot be used here (see module doc). The

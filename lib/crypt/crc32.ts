@@ -2,17 +2,21 @@
  * CRC-32/IEEE (zlib's `crc32`, reflected polynomial 0xEDB88320, init and xorout 0xFFFFFFFF),
  * the checksum kcp-go stores at bytes 16..19 of every CFB/salsa20/xor/none datagram.
  *
- * Computed by the shared slicing-by-16 loop of `lib/checksum/crc.ts` (about 0.8 µs per
- * 1330-byte payload). `node:zlib`'s native `crc32` is faster (about 0.1 µs) but loading it sets
- * up Deno's Node compatibility layer, 9–14 MB more peak memory per client+server pair measured
- * in `deno task bench:compare`; the loop costs about 1.5 s of CPU per GB on loopback.
+ * Computed by libdeflate where it is installed and FFI is allowed (`lib/checksum/_libdeflate.ts`,
+ * about 0.2 µs per 1330-byte payload), else by the shared slicing-by-16 loop of
+ * `lib/checksum/crc.ts` (about 0.7 µs). `node:zlib`'s native `crc32` is not used: loading it
+ * sets up Deno's Node compatibility layer, 9–14 MB more peak memory per client+server pair
+ * measured in `deno task bench:compare`.
  *
  * @module
  */
 
-import { createCrc32 } from "../checksum/crc.ts";
+import { type Crc32Function, createCrc32 } from "../checksum/crc.ts";
+import { loadLibdeflateCrc32 } from "../checksum/_libdeflate.ts";
 
 const ieee = createCrc32(0xedb88320);
+/** Chosen on first use, so that importing this module never touches FFI or permissions. */
+let impl: Crc32Function | undefined;
 
 /**
  * CRC-32/IEEE of `buf[start, end)`. Out-of-range bounds are clamped to the buffer.
@@ -30,5 +34,14 @@ const ieee = createCrc32(0xedb88320);
  * ```
  */
 export function crc32(buf: Uint8Array, start = 0, end: number = buf.length): number {
-  return ieee(buf, start, end);
+  return (impl ??= loadLibdeflateCrc32() ?? ieee)(buf, start, end);
+}
+
+/**
+ * Which implementation {@link crc32} uses in this process: `"libdeflate"` (native, see the
+ * module doc) or `"js"`. Both give the same results.
+ */
+export function crc32Backend(): "libdeflate" | "js" {
+  impl ??= loadLibdeflateCrc32() ?? ieee;
+  return impl === ieee ? "js" : "libdeflate";
 }

@@ -24,6 +24,7 @@
  * @module
  */
 
+import { ffiAllowed } from "../_ffi.ts";
 import { findUdpFd } from "./_socket_fd.ts";
 
 /** Datagrams per system call. */
@@ -71,10 +72,9 @@ let errnoView: Deno.UnsafePointerView | undefined;
 function loadLibc(): Libc | undefined {
   if (libc !== undefined) return libc ?? undefined;
   libc = null;
-  if (Deno.build.os !== "linux" || typeof Deno.dlopen !== "function") return undefined;
+  if (!ffiAllowed()) return undefined;
   if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return undefined;
   try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
     if (Deno.permissions.querySync({ name: "read", path: "/proc/self/fd" }).state !== "granted") {
       return undefined;
     }

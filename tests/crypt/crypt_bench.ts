@@ -8,7 +8,8 @@ import { createCipheriv } from "node:crypto";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { CRYPT_METHODS } from "../../lib/crypt/block_crypt.ts";
 import { deriveKey } from "../../lib/crypt/kdf.ts";
-import { crc32 } from "../../lib/crypt/crc32.ts";
+import { crc32, crc32Backend } from "../../lib/crypt/crc32.ts";
+import { createCrc32 } from "../../lib/checksum/crc.ts";
 import { CFB_IV, CfbCrypt } from "../../lib/crypt/_cfb.ts";
 import { SoftAes } from "../../lib/crypt/_aes_soft.ts";
 import { NativeAesCfb } from "../../lib/crypt/_aes_native.ts";
@@ -26,8 +27,13 @@ Deno.bench("copy 1350B (baseline for open)", { group: "baseline" }, () => {
   scratch.set(source);
 });
 
-Deno.bench("crc32 1330B", { group: "baseline" }, () => {
+Deno.bench(`crc32 1330B (${crc32Backend()}, what the crypts use)`, { group: "baseline" }, () => {
   crc32(source, 20, DATAGRAM);
+});
+
+const crcLoop = createCrc32(0xedb88320);
+Deno.bench("crc32 1330B (JavaScript slicing-by-16)", { group: "baseline" }, () => {
+  crcLoop(source, 20, DATAGRAM);
 });
 
 for (const method of CRYPT_METHODS) {
