@@ -3,8 +3,8 @@
  * the checksum kcp-go stores at bytes 16..19 of every CFB/salsa20/xor/none datagram.
  *
  * Computed by libdeflate where it is installed and FFI is allowed (`lib/checksum/_libdeflate.ts`,
- * about 0.2 µs per 1330-byte payload), else by the shared slicing-by-16 loop of
- * `lib/checksum/crc.ts` (about 0.7 µs). `node:zlib`'s native `crc32` is not used: loading it
+ * about 0.15 µs per 1330-byte payload), else by the shared slicing-by-16 loop of
+ * `lib/checksum/crc.ts` (about 0.6 µs). `node:zlib`'s native `crc32` is not used: loading it
  * sets up Deno's Node compatibility layer, 9–14 MB more peak memory per client+server pair
  * measured in `deno task bench:compare`.
  *
