@@ -18,6 +18,10 @@ const ieee = createCrc32(0xedb88320);
 /** Chosen on first use, so that importing this module never touches FFI or permissions. */
 let impl: Crc32Function | undefined;
 
+function choose(): Crc32Function {
+  return impl = loadLibdeflateCrc32() ?? ieee;
+}
+
 /**
  * CRC-32/IEEE of `buf[start, end)`. Out-of-range bounds are clamped to the buffer.
  *
@@ -34,7 +38,7 @@ let impl: Crc32Function | undefined;
  * ```
  */
 export function crc32(buf: Uint8Array, start = 0, end: number = buf.length): number {
-  return (impl ??= loadLibdeflateCrc32() ?? ieee)(buf, start, end);
+  return (impl ?? choose())(buf, start, end);
 }
 
 /**
@@ -42,6 +46,5 @@ export function crc32(buf: Uint8Array, start = 0, end: number = buf.length): num
  * module doc) or `"js"`. Both give the same results.
  */
 export function crc32Backend(): "libdeflate" | "js" {
-  impl ??= loadLibdeflateCrc32() ?? ieee;
-  return impl === ieee ? "js" : "libdeflate";
+  return (impl ?? choose()) === ieee ? "js" : "libdeflate";
 }
