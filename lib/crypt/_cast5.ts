@@ -9,12 +9,18 @@ import { CAST5_SBOXES_HEX } from "./_cast5_sboxes.ts";
 
 const ROUNDS = 16;
 
-/** S1..S8 as one table: box n (1-based) starts at (n - 1) * 256. */
-const S: Int32Array = (() => {
+/**
+ * S1..S8 as one table: box n (1-based) starts at (n - 1) * 256. Parsed by the first cipher, not
+ * at import (a server loads every method for detection and may never meet a CAST5 client).
+ */
+let S = new Int32Array(0);
+
+function loadSboxes(): void {
+  if (S.length !== 0) return;
   const t = new Int32Array(8 * 256);
   for (let i = 0; i < t.length; i++) t[i] = parseInt(CAST5_SBOXES_HEX.slice(i * 8, i * 8 + 8), 16);
-  return t;
-})();
+  S = t;
+}
 
 function word(b: Uint8Array, o: number): number {
   return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
@@ -78,6 +84,7 @@ export class Cast5 implements BlockCipher {
 
   constructor(key: Uint8Array) {
     if (key.length !== 16) throw new RangeError(`CAST5 key must be 16 bytes, got ${key.length}`);
+    loadSboxes();
     const x = key.slice();
     const z = new Uint8Array(16);
     const k = new Int32Array(32);

@@ -87,10 +87,10 @@ function permute32(x: number): number {
 }
 
 /**
- * Combined S-box + P tables: `SP[i * 64 + v]` is P applied to S-box i's output for the 6-bit
+ * Combined S-box + P table: entry `i * 64 + v` is P applied to S-box i's output for the 6-bit
  * input v (b1..b6 = bit 5..bit 0 of v; row = b1b6, column = b2b3b4b5).
  */
-const SP: Int32Array = (() => {
+function spTable(): Int32Array {
   const sp = new Int32Array(8 * 64);
   for (let i = 0; i < 8; i++) {
     for (let v = 0; v < 64; v++) {
@@ -100,7 +100,7 @@ const SP: Int32Array = (() => {
     }
   }
   return sp;
-})();
+}
 
 /**
  * Byte-indexed tables for a 64-bit permutation: entry `(p * 256 + v) * 2` (+1) holds the high
@@ -126,12 +126,26 @@ function permutationTable(table: readonly number[]): Int32Array {
   return t;
 }
 
-const IP_TABLE: Int32Array = permutationTable(IP);
-const FP_TABLE: Int32Array = permutationTable((() => {
+/** The S-box/P table and the initial and final permutation tables. */
+interface DesTables {
+  sp: Int32Array;
+  ip: Int32Array;
+  fp: Int32Array;
+}
+
+let tables: DesTables | undefined;
+
+/**
+ * Built by the first cipher, not at import: a server that loads every method for detection
+ * but never meets a 3DES client skips the 260 000-step loops (several ms while V8 interprets).
+ */
+function desTables(): DesTables {
+  if (tables !== undefined) return tables;
   const inv = new Array<number>(64);
   for (let j = 0; j < 64; j++) inv[IP[j] - 1] = j + 1;
-  return inv;
-})());
+  tables = { sp: spTable(), ip: permutationTable(IP), fp: permutationTable(inv) };
+  return tables;
+}
 
 /** The 16 round keys of one DES key, each as eight 6-bit chunks: 128 values. */
 function desSubkeys(key: Uint8Array, off: number): Uint8Array {
@@ -157,6 +171,7 @@ export class TripleDes implements BlockCipher {
   readonly blockSize = 8;
   /** 48 round keys (16 per stage, stage 2 reversed for decryption), 8 chunks each. */
   readonly #k = new Int32Array(48 * 8);
+  readonly #tables = desTables();
 
   constructor(key: Uint8Array) {
     if (key.length !== 24) throw new RangeError(`3DES key must be 24 bytes, got ${key.length}`);
@@ -173,7 +188,7 @@ export class TripleDes implements BlockCipher {
   }
 
   encryptBlock(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
-    const ip = IP_TABLE;
+    const ip = this.#tables.ip;
     let l = 0;
     let r = 0;
     for (let p = 0; p < 8; p++) {
@@ -182,7 +197,7 @@ export class TripleDes implements BlockCipher {
       r |= ip[e + 1];
     }
     const k = this.#k;
-    const sp = SP;
+    const sp = this.#tables.sp;
     for (let stage = 0; stage < 3; stage++) {
       for (let round = 0; round < 16; round++) {
         const o = (stage * 16 + round) * 8;
@@ -204,7 +219,7 @@ export class TripleDes implements BlockCipher {
       l = r;
       r = t;
     }
-    const fp = FP_TABLE;
+    const fp = this.#tables.fp;
     let hi = 0;
     let lo = 0;
     for (let p = 0; p < 4; p++) {

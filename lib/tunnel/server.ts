@@ -10,7 +10,7 @@ import type { ServerConfig } from "../config/config.ts";
 import { createPacketCrypt, type PacketCrypt } from "../crypt/packet_crypt.ts";
 import { deriveKey } from "../crypt/kdf.ts";
 import { payloadConv, payloadFirstSn } from "../session/kcp_session.ts";
-import { detectCrypt, DETECTION_ORDER } from "../session/detect.ts";
+import { detectCrypt, DETECTION_ORDER, LazyCandidates } from "../session/detect.ts";
 import { createSnmp, type Snmp } from "../session/snmp.ts";
 import { drainAndClose, DrivenConnection, type DuplexConn, monotonicNow } from "./driver.ts";
 import { UdpEndpoint } from "./udp.ts";
@@ -88,8 +88,10 @@ export function startServer(config: ServerConfig): ServerHandle {
   const streamLog = logger("stream");
   const snmp = createSnmp();
   const pass = deriveKey(config.key);
-  const methods = config.explicit.crypt ? [config.crypt] : DETECTION_ORDER;
-  const crypts = methods.map((m) => createPacketCrypt(m, pass, secureRandom));
+  // a pinned method is set up now (a bad one fails the start); detected ones on first use
+  const crypts: Iterable<PacketCrypt> = config.explicit.crypt
+    ? [createPacketCrypt(config.crypt, pass, secureRandom)]
+    : new LazyCandidates(DETECTION_ORDER, (m) => createPacketCrypt(m, pass, secureRandom));
   const scratch = new Uint8Array(2048);
   const sessions = new Map<string, PeerSession>();
   const pipes = new Set<Promise<unknown>>();

@@ -5,7 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { detectCrypt, DETECTION_ORDER, plausiblePayload } from "../../lib/session/detect.ts";
+import {
+  detectCrypt,
+  DETECTION_ORDER,
+  LazyCandidates,
+  plausiblePayload,
+} from "../../lib/session/detect.ts";
 import { createPacketCrypt } from "../../lib/crypt/packet_crypt.ts";
 import { Prng } from "../../lib/link/prng.ts";
 import { fromHex, seededBytes, seededFill } from "../_helpers/bytes.ts";
@@ -83,4 +88,29 @@ Deno.test("detect: plausiblePayload accepts kcptun shapes and rejects near misse
   bad[6]++; // size field disagrees with the length
   assert.ok(!ok(bad));
   assert.ok(!ok(Uint8Array.of(0, 0, 0, 0, 0xf2, 0, 1)));
+});
+
+Deno.test("detect: LazyCandidates creates each crypt once, in order, only as far as detection goes", () => {
+  const cap = loadCapture(KCPTUN_CAPTURES.find((f) => loadCapture(f).settings.crypt === "aes")!);
+  const made: string[] = [];
+  const lazy = new LazyCandidates(DETECTION_ORDER, (m) => {
+    made.push(m);
+    return createPacketCrypt(m, fromHex(cap.pass), seededFill(5));
+  });
+  assert.equal(lazy.created, 0);
+  const scratch = new Uint8Array(2048);
+  const first = fromHex(cap.datagrams[0].datagram);
+  const found = detectCrypt(first, first.length, lazy, scratch);
+  assert.equal(found?.crypt.method, "aes");
+  assert.deepEqual(made, ["aes-128-gcm", "aes"]);
+  // the same objects are tried again; nothing new is built for a second aes datagram
+  const second = fromHex(cap.datagrams[1].datagram);
+  assert.equal(detectCrypt(second, second.length, lazy, scratch)?.crypt, found?.crypt);
+  assert.equal(lazy.created, 2);
+  // junk walks the whole order once, then reuses every crypt
+  const junk = seededBytes(300, 6);
+  assert.equal(detectCrypt(junk, junk.length, lazy, scratch), undefined);
+  assert.deepEqual(made, [...DETECTION_ORDER]);
+  assert.equal(detectCrypt(junk, junk.length, lazy, scratch), undefined);
+  assert.equal(lazy.created, DETECTION_ORDER.length);
 });
