@@ -73,8 +73,8 @@ export function plausiblePayload(buf: Uint8Array, offset: number, length: number
 export class LazyCandidates implements Iterable<PacketCrypt> {
   readonly #methods: readonly string[];
   readonly #create: (method: string) => PacketCrypt;
-  readonly #made: (PacketCrypt | undefined)[] = [];
-  #created = 0;
+  /** The crypts built so far: always a prefix of the order, as iteration builds them in turn. */
+  readonly #made: PacketCrypt[] = [];
 
   /** `create` builds the crypt of one method; it is called at most once per method. */
   constructor(methods: readonly string[], create: (method: string) => PacketCrypt) {
@@ -84,18 +84,14 @@ export class LazyCandidates implements Iterable<PacketCrypt> {
 
   /** How many crypts have been created so far. */
   get created(): number {
-    return this.#created;
+    return this.#made.length;
   }
 
   *[Symbol.iterator](): Iterator<PacketCrypt> {
     const made = this.#made;
     for (let i = 0; i < this.#methods.length; i++) {
-      let c = made[i];
-      if (c === undefined) {
-        c = made[i] = this.#create(this.#methods[i]);
-        this.#created++;
-      }
-      yield c;
+      if (i === made.length) made.push(this.#create(this.#methods[i]));
+      yield made[i];
     }
   }
 }
