@@ -121,6 +121,7 @@ export {
   type ServerRunOptions,
   startServer,
 } from "./lib/tunnel/server.ts";
+export { enableNativeLoop } from "./lib/tunnel/_native_loop.ts";
 
 // link emulator
 export {

@@ -245,6 +245,11 @@ export class NativeUdp {
     return fd < 0 ? undefined : new NativeUdp(c, fd, gso);
   }
 
+  /** The socket's descriptor. */
+  get fd(): number {
+    return this.#fd;
+  }
+
   /** Datagrams queued and not yet flushed. */
   get queued(): number {
     return this.#txCount;

@@ -9,6 +9,16 @@
 import { type ConnectionOptions, TunnelConnection } from "../session/connection.ts";
 import type { Qpp } from "../qpp/qpp.ts";
 import { TokenBucket } from "../session/token_bucket.ts";
+import {
+  EV_ERR,
+  EV_HUP,
+  EV_IN,
+  EV_OUT,
+  LoopTimer,
+  NativeLoop,
+  WOULD_BLOCK,
+} from "./_native_loop.ts";
+import { parseIpv4 } from "./_udp_native.ts";
 
 /** Milliseconds on a monotonic clock (what every engine call gets as `now`). */
 export function monotonicNow(): number {
@@ -28,6 +38,8 @@ export interface DriverHooks {
   closed?(reason: string): void;
   /** latest kcptun `--ratelimit`: bytes/s of datagrams for this session, 0 = unlimited. */
   rateLimit?: number;
+  /** Use the tunnel's own loop where it runs (`_native_loop.ts`). @default true */
+  ownLoop?: boolean;
 }
 
 /** Datagrams a paced session may hold back before it drops (KCP retransmits them). */
@@ -36,6 +48,9 @@ const PACE_QUEUE_MAX = 4096;
 interface Waiters {
   read?: () => void;
   write?: () => void;
+  /** A native pipe's pump, run at the end of the loop iteration instead of a promise. */
+  readSync?: () => void;
+  writeSync?: () => void;
 }
 
 /** Byte counts of one finished pipe. */
@@ -56,7 +71,7 @@ export class DrivenConnection {
   readonly #hooks: DriverHooks;
   readonly #waiters = new Map<number, Waiters>();
   readonly #drainWaiters: (() => void)[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: ReturnType<typeof setTimeout> | LoopTimer | undefined;
   #timerAt = Infinity;
   #closed = false;
   readonly #closedPromise: Promise<string>;
@@ -68,22 +83,27 @@ export class DrivenConnection {
   readonly #bucket: TokenBucket | undefined;
   readonly #paced: Uint8Array[] = [];
   #pacedHead = 0;
-  #paceTimer: ReturnType<typeof setTimeout> | undefined;
+  #paceTimer: ReturnType<typeof setTimeout> | LoopTimer | undefined;
+  /** The tunnel's own loop when it runs (timers and TCP pipes go through it), else undefined. */
+  readonly #loop: NativeLoop | undefined;
 
   /** Creates and starts the connection. */
   constructor(options: ConnectionOptions, hooks: DriverHooks) {
     this.#hooks = hooks;
+    this.#loop = hooks.ownLoop === false ? undefined : NativeLoop.get();
     this.#closedPromise = new Promise((r) => this.#resolveClosed = r);
     const now = monotonicNow();
     if ((hooks.rateLimit ?? 0) > 0) this.#bucket = new TokenBucket(hooks.rateLimit!, now);
     this.tc = new TunnelConnection(options, {
       datagram: this.#bucket === undefined ? (b, n) => hooks.send(b, n) : this.#pacedSend,
-      accept: (sid) => hooks.accept?.(sid),
+      accept: (sid) => {
+        // the hook starts async work (a connect, a pipe): let Deno's loop run it
+        NativeLoop.dirty = true;
+        hooks.accept?.(sid);
+      },
       readable: (sid) => this.#wake(sid, "read"),
       writable: (sid) => this.#wake(sid, "write"),
-      drain: () => {
-        for (const f of this.#drainWaiters.splice(0)) f();
-      },
+      drain: () => this.#drained(),
       closed: (reason) => this.#onClosed(reason),
     }, now);
     this.#schedule(now, now);
@@ -117,7 +137,7 @@ export class DrivenConnection {
     const next = this.#paced[this.#pacedHead];
     const now = performance.now();
     const at = this.#bucket!.availableAt(next.length, now);
-    this.#paceTimer = setTimeout(this.#pace, Math.max(0, Math.ceil(at - now)));
+    this.#paceTimer = this.#setTimer(this.#pace, Math.max(now, at), now);
   }
 
   #pace = (): void => {
@@ -138,11 +158,50 @@ export class DrivenConnection {
     }
   };
 
+  /** A timer at `at` (ms, `performance.now()` clock) on the own loop or Deno's. */
+  #setTimer(run: () => void, at: number, now: number): ReturnType<typeof setTimeout> | LoopTimer {
+    if (this.#loop !== undefined) return this.#loop.timer(at, run);
+    return setTimeout(run, Math.max(0, Math.ceil(at - now)));
+  }
+
+  #clearTimer(t: ReturnType<typeof setTimeout> | LoopTimer | undefined): void {
+    if (t instanceof LoopTimer) t.cancel();
+    else if (t !== undefined) clearTimeout(t);
+  }
+
+  /**
+   * Runs a native pipe's pump soon, never inside the engine's own callback (the pump calls the
+   * engine again): at the end of the loop iteration, or as a microtask.
+   */
+  #defer(f: () => void): void {
+    if (NativeLoop.inside && this.#loop !== undefined) {
+      this.#loop.after(f);
+    } else {
+      NativeLoop.dirty = true;
+      queueMicrotask(f);
+    }
+  }
+
+  #drained(): void {
+    if (this.#drainWaiters.length === 0) return;
+    NativeLoop.dirty = true;
+    for (const f of this.#drainWaiters.splice(0)) f();
+  }
+
   #wake(sid: number, kind: "read" | "write"): void {
     const w = this.#waiters.get(sid);
-    const f = w?.[kind];
+    if (w === undefined) return;
+    const sync = kind === "read" ? w.readSync : w.writeSync;
+    if (sync !== undefined) {
+      if (kind === "read") w.readSync = undefined;
+      else w.writeSync = undefined;
+      this.#defer(sync);
+      return;
+    }
+    const f = w[kind];
     if (f) {
-      w![kind] = undefined;
+      w[kind] = undefined;
+      NativeLoop.dirty = true;
       f();
     }
   }
@@ -150,13 +209,16 @@ export class DrivenConnection {
   #onClosed(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    NativeLoop.dirty = true;
+    this.#clearTimer(this.#timer);
     this.#timer = undefined;
-    if (this.#paceTimer !== undefined) clearTimeout(this.#paceTimer);
+    this.#clearTimer(this.#paceTimer);
     this.#paceTimer = undefined;
     for (const w of this.#waiters.values()) {
       w.read?.();
       w.write?.();
+      if (w.readSync !== undefined) this.#defer(w.readSync);
+      if (w.writeSync !== undefined) this.#defer(w.writeSync);
     }
     this.#waiters.clear();
     for (const f of this.#drainWaiters.splice(0)) f();
@@ -168,10 +230,10 @@ export class DrivenConnection {
     if (this.#closed) return;
     if (this.#timer !== undefined) {
       if (next >= this.#timerAt) return;
-      clearTimeout(this.#timer);
+      this.#clearTimer(this.#timer);
     }
     this.#timerAt = next;
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, next - now));
+    this.#timer = this.#setTimer(this.#onTimer, next, now);
   }
 
   #onTimer = (): void => {
@@ -235,6 +297,15 @@ export class DrivenConnection {
     signal?: AbortSignal,
     qpp?: Qpp,
   ): Promise<PipeResult> {
+    const loop = this.#loop;
+    if (loop !== undefined && conn.remoteAddr.transport === "tcp") {
+      const fd = loop.findTcpFd(
+        conn.localAddr as Deno.NetAddr,
+        conn.remoteAddr as Deno.NetAddr,
+        parseIpv4,
+      );
+      if (fd >= 0) return this.#pipeNative(loop, fd, sid, conn, signal, qpp);
+    }
     this.activeStreams++;
     const result: PipeResult = { sent: 0, received: 0 };
     let broken = false;
@@ -329,6 +400,177 @@ export class DrivenConnection {
     this.#waiters.delete(sid);
     this.activeStreams--;
     return result;
+  }
+
+  /**
+   * {@link DrivenConnection.pipe} on the own loop: the TCP descriptor leaves Deno's epoll, and
+   * both directions are pumped synchronously with `read(2)`/`write(2)` from the loop's
+   * readiness events and the engine's stream events (deferred to the end of the loop
+   * iteration). Same semantics: half-close both ways, a broken pipe ends both directions.
+   */
+  async #pipeNative(
+    loop: NativeLoop,
+    fd: number,
+    sid: number,
+    conn: DuplexConn,
+    signal?: AbortSignal,
+    qpp?: Qpp,
+  ): Promise<PipeResult> {
+    this.activeStreams++;
+    loop.detach(fd);
+    const result: PipeResult = { sent: 0, received: 0 };
+    const qppOut = qpp?.createPrng();
+    const qppIn = qpp?.createPrng();
+    const up = new Uint8Array(PIPE_READ_SIZE);
+    let upOff = 0;
+    let upLen = 0;
+    /** Local EOF passed on as a FIN (or the pipe broke). */
+    let upDone = false;
+    /** The up direction waits for the descriptor to become readable. */
+    let upOnFd = false;
+    const down = new Uint8Array(PIPE_WRITE_SIZE);
+    let downOff = 0;
+    let downLen = 0;
+    let downDone = false;
+    let downOnFd = false;
+    let broken = false;
+    let finished = false;
+    let interest = -1;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => resolveDone = r);
+
+    const onFd = (events: number): void => {
+      const bad = (events & (EV_ERR | EV_HUP)) !== 0;
+      if (upOnFd && ((events & EV_IN) !== 0 || bad)) pumpUp();
+      if (downOnFd && ((events & EV_OUT) !== 0 || bad)) pumpDown();
+    };
+    const setInterest = (): void => {
+      if (finished) return;
+      const want = (upOnFd ? EV_IN : 0) | (downOnFd ? EV_OUT : 0);
+      if (want === interest) return;
+      interest = want;
+      // with no interest the descriptor leaves the set, so a hang-up cannot spin the loop
+      if (want === 0) loop.unwatch(fd);
+      else loop.watch(fd, want, onFd);
+    };
+    const finish = (): void => {
+      if (finished || (!broken && !(upDone && downDone))) return;
+      // a pump deferred before this finds the pipe finished and does nothing
+      finished = true;
+      loop.unwatch(fd);
+      resolveDone();
+    };
+    const breakPipe = (): void => {
+      if (broken) return;
+      broken = true;
+      upDone = downDone = true;
+      upOnFd = downOnFd = false;
+      this.#wake(sid, "read");
+      this.#wake(sid, "write");
+      for (const f of this.#drainWaiters.splice(0)) f();
+      finish();
+    };
+    const pumpUp = (): void => {
+      upOnFd = false;
+      let now = -1;
+      while (!broken && !upDone) {
+        if (upOff < upLen) {
+          if (!this.tc.canWrite()) {
+            this.#drainWaiters.push(() => this.#defer(pumpUp));
+            break;
+          }
+          now = monotonicNow();
+          const k = this.tc.write(sid, up.subarray(upOff, upLen), now);
+          if (k < 0) return breakPipe();
+          if (k === 0) {
+            this.#waiterOf(sid).writeSync = pumpUp;
+            break;
+          }
+          upOff += k;
+          result.sent += k;
+          continue;
+        }
+        const r = loop.read(fd, up, up.length);
+        if (r > 0) {
+          if (qppOut !== undefined) qpp!.encrypt(up, qppOut, 0, r);
+          upOff = 0;
+          upLen = r;
+        } else if (r === WOULD_BLOCK) {
+          upOnFd = true;
+          break;
+        } else if (r === 0) {
+          upDone = true;
+          if (!this.#closed) this.tc.closeWrite(sid, monotonicNow());
+        } else {
+          return breakPipe();
+        }
+      }
+      if (now >= 0) this.#kick(now);
+      setInterest();
+      finish();
+    };
+
+    const pumpDown = (): void => {
+      downOnFd = false;
+      while (!broken && !downDone) {
+        if (downOff < downLen) {
+          const w = loop.send(fd, down.subarray(downOff, downLen), downLen - downOff);
+          if (w > 0) {
+            downOff += w;
+            continue;
+          }
+          if (w === WOULD_BLOCK) {
+            downOnFd = true;
+            break;
+          }
+          return breakPipe();
+        }
+        const n = this.tc.read(sid, down, monotonicNow());
+        if (n > 0) {
+          if (qppIn !== undefined) qpp!.decrypt(down, qppIn, 0, n);
+          downOff = 0;
+          downLen = n;
+          result.received += n;
+        } else if (n < 0) {
+          downDone = true;
+          // the peer's FIN: pass it on as a TCP half-close (unless the session died)
+          if (!this.#closed && loop.shutdownWrite(fd) !== 0) return breakPipe();
+        } else {
+          this.#waiterOf(sid).readSync = pumpDown;
+          break;
+        }
+      }
+      setInterest();
+      finish();
+    };
+
+    const onAbort = () => breakPipe();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const onSessionClosed = this.#closedPromise.then(breakPipe);
+    if (signal?.aborted) breakPipe();
+    pumpUp();
+    pumpDown();
+    await done;
+    signal?.removeEventListener("abort", onAbort);
+    void onSessionClosed;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+    if (!this.#closed) {
+      this.tc.closeStream(sid, monotonicNow());
+      this.#kick();
+    }
+    this.#waiters.delete(sid);
+    this.activeStreams--;
+    return result;
+  }
+
+  #waiterOf(sid: number): Waiters {
+    let w = this.#waiters.get(sid);
+    if (w === undefined) this.#waiters.set(sid, w = {});
+    return w;
   }
 
   /** Closes the connection and its timer. */

@@ -11,11 +11,18 @@
  * go through Deno's `send`, copied into a pooled buffer because Deno reads the bytes after the
  * call returns.
  *
+ * When the tunnel's own loop runs (`_native_loop.ts`, see `enableNativeLoop`), a batched socket
+ * leaves Deno's epoll set: the loop calls the drain when datagrams wait, sends queued during one
+ * loop iteration leave at its end, and a send the kernel refuses for a full buffer is dropped
+ * and counted in `sendErrors` (Deno's `send` would wait for a readiness event that no longer
+ * comes); KCP sends it again.
+ *
  * @module
  */
 
 import { setSocketBuffers } from "./sockbuf.ts";
 import { BATCH, type FlushResult, NativeUdp } from "./_udp_native.ts";
+import { EV_IN, NativeLoop } from "./_native_loop.ts";
 
 /** Handler of one received datagram; `buf` is reused after it returns. */
 export type DatagramHandler = (buf: Uint8Array, length: number, from: Deno.NetAddr) => void;
@@ -26,6 +33,8 @@ export interface UdpEndpointOptions {
   batched?: boolean;
   /** With `batched`, send runs of equal-sized datagrams as one UDP GSO send. @default true */
   gso?: boolean;
+  /** With `batched`, let the tunnel's own loop receive (`_native_loop.ts`). @default true */
+  ownLoop?: boolean;
 }
 
 const BUF_SIZE = 2048;
@@ -54,6 +63,8 @@ export class UdpEndpoint {
   readonly #idle: (() => void)[] = [];
   readonly #native: NativeUdp | undefined;
   #flushQueued = false;
+  readonly #ownLoop: NativeLoop | undefined;
+  #stopLoop: (() => void) | undefined;
   readonly #flushResult: FlushResult = { sent: 0, errors: 0 };
 
   /** Why `--sockbuf` could not be applied, if it could not. */
@@ -68,6 +79,12 @@ export class UdpEndpoint {
     this.addr = this.conn.addr as Deno.NetAddr;
     if (sockbuf > 0) this.sockbufError = setSocketBuffers(this.addr.port, sockbuf);
     if (options.batched ?? true) this.#native = NativeUdp.open(this.addr, options.gso ?? true);
+    if (this.#native !== undefined && (options.ownLoop ?? true)) this.#ownLoop = NativeLoop.get();
+  }
+
+  /** True when this endpoint's datagrams are handled by the tunnel's own loop (`_native_loop.ts`). */
+  get ownLoop(): boolean {
+    return this.#ownLoop !== undefined;
   }
 
   /** True when this endpoint moves datagrams in batches (see the module doc). */
@@ -93,6 +110,29 @@ export class UdpEndpoint {
       }
     };
     const stopped = () => this.#closed;
+    const loop = this.#ownLoop;
+    if (loop !== undefined) {
+      // the own loop calls us when datagrams are waiting; Deno no longer watches the socket
+      const native = this.#native!;
+      const fd = native.fd;
+      await new Promise<void>((resolve) => {
+        this.#stopLoop = () => {
+          loop.unwatch(fd);
+          resolve();
+        };
+        loop.detach(fd);
+        loop.watch(fd, EV_IN, () => {
+          let drained = 0;
+          while (!this.#closed && drained < DRAIN_MAX) {
+            const n = native.receive(safe, stopped);
+            drained += n;
+            if (n < BATCH) break;
+          }
+          this.batchedReceives += drained;
+        });
+      });
+      return;
+    }
     while (!this.#closed) {
       let from: Deno.Addr;
       let data: Uint8Array;
@@ -128,7 +168,12 @@ export class UdpEndpoint {
         this.#flushBatch();
       } else if (!this.#flushQueued) {
         this.#flushQueued = true;
-        queueMicrotask(this.#flushTask);
+        if (NativeLoop.inside && this.#ownLoop !== undefined) {
+          this.#ownLoop.after(this.#flushTask);
+        } else {
+          NativeLoop.dirty = true;
+          queueMicrotask(this.#flushTask);
+        }
       }
       return;
     }
@@ -154,7 +199,12 @@ export class UdpEndpoint {
     native.flush(r);
     this.sendErrors += r.errors;
     this.batchedSends += r.sent - r.errors;
-    if (r.sent < n) {
+    if (r.sent < n && this.#ownLoop !== undefined) {
+      // the kernel's buffer is full, and Deno no longer watches this socket (its send would
+      // wait for ever): drop the rest, as a full queue would; KCP sends them again
+      this.sendErrors += n - r.sent;
+      native.clear();
+    } else if (r.sent < n) {
       for (let i = r.sent; i < n; i++) {
         const u = native.unsent(i);
         this.#sendAsync(u.bytes, u.bytes.length, u.to);
@@ -197,6 +247,7 @@ export class UdpEndpoint {
     if (this.#closed) return;
     if (this.#native !== undefined) this.#flushBatch();
     this.#closed = true;
+    this.#stopLoop?.();
     try {
       this.conn.close();
     } catch {

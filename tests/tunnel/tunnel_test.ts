@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import { enableNativeLoop, NativeLoop } from "../../lib/tunnel/_native_loop.ts";
 import { seededBytes, sha256 } from "../_helpers/bytes.ts";
 import { echoTarget, exchange, sinkTarget, sourceTarget } from "../_helpers/net.ts";
 import { ourClient, ourServer } from "./_fixture.ts";
+
+// the command line runs the tunnel on its own loop where it can; so do these tests
+// (deno_loop_test.ts runs them again on Deno's loop)
+enableNativeLoop();
 
 async function roundTrip(clientArgs: string[], serverArgs: string[], size = 1 << 20) {
   const target = echoTarget();
@@ -22,7 +27,13 @@ async function roundTrip(clientArgs: string[], serverArgs: string[], size = 1 <<
 }
 
 Deno.test("tunnel: echo 1 MiB through our client and server with defaults", async () => {
+  const loop = NativeLoop.get();
+  const detached = loop?.detached ?? 0;
   const sessions = await roundTrip([], []);
+  if (loop !== undefined) {
+    // both UDP sockets and both ends of the piped stream ran on the own loop
+    assert.ok(loop.detached - detached >= 4, `${loop.detached - detached} descriptors`);
+  }
   assert.equal(sessions.length, 1);
   assert.equal(sessions[0].crypt, "aes");
   assert.equal(sessions[0].compress, true);

@@ -1,0 +1,445 @@
+/**
+ * The tunnel's own event loop on Linux: the JavaScript thread blocks in `epoll_wait` through
+ * FFI, on the descriptors of the tunnel's UDP sockets and piped TCP connections, with the
+ * driver timers as its timeout, and handles what is ready synchronously — no op, no promise, no
+ * turn of Deno's loop per datagram. A wake-up of Deno's loop costs about twice as much (see
+ * docs/benchmarks.md), and on slow links the tunnel's CPU is mostly wake-ups.
+ *
+ * Deno keeps running: its own epoll descriptors are members of the set we wait on, so any event
+ * Deno has (a TCP accept, a signal, a finished op) wakes us, and we give Deno a turn
+ * (`setImmediate`) whenever it has an event or our handlers resolved a promise or queued a
+ * microtask ({@link NativeLoop.dirty}), and at least every {@link YIELD_MS}. Deno's timers do
+ * not wake an epoll set, so a block lasts at most {@link WAIT_CAP_MS} while the loop has timers.
+ * With no timer of its own (no session), the loop does not block the thread at all: it waits
+ * through a non-blocking FFI call on Deno's worker pool (an eventfd interrupts it).
+ *
+ * A descriptor handed to the loop is taken out of Deno's epoll sets ({@link NativeLoop.detach}),
+ * so its events wake only us; Deno must then never wait on it again (its close still works).
+ *
+ * `KCPTUN_LOOP=deno` in the environment turns the loop off (Deno's loop drives everything).
+ *
+ * @module
+ */
+
+import { ffiAllowed } from "../_ffi.ts";
+
+const SYMBOLS = {
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+const IDLE_SYMBOLS = {
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** Readable (`EPOLLIN`). */
+export const EV_IN = 1;
+/** Writable (`EPOLLOUT`). */
+export const EV_OUT = 4;
+/** Error (`EPOLLERR`), always reported. */
+export const EV_ERR = 8;
+/** Hang-up (`EPOLLHUP`), always reported. */
+export const EV_HUP = 16;
+
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const EAGAIN = 11;
+const MSG_NOSIGNAL = 0x4000;
+const EINTR = 4;
+const EVENT_SIZE = 12;
+const MAX_EVENTS = 64;
+/** Longest block while the loop has timers: Deno's own timers are never later than this. */
+export const WAIT_CAP_MS = 50;
+/** Deno gets a turn at least this often (ms) even when nothing asked for one. */
+export const YIELD_MS = 50;
+/** `read`/`write` result for "would block". */
+export const WOULD_BLOCK = -2;
+
+/** Handler of a watched descriptor; `events` is a mask of `EV_*`. */
+export type FdHandler = (events: number) => void;
+
+/** A one-shot timer of the loop; cancel with {@link LoopTimer.cancel}. */
+export class LoopTimer {
+  /** When it fires, `performance.now()` ms. */
+  readonly at: number;
+  /** What it runs. */
+  readonly run: () => void;
+  /** True once fired or cancelled. */
+  done = false;
+
+  constructor(at: number, run: () => void) {
+    this.at = at;
+    this.run = run;
+  }
+
+  /** Cancels the timer (no effect once it has fired). */
+  cancel(): void {
+    this.done = true;
+  }
+}
+
+let instance: NativeLoop | null | undefined;
+let enabled = false;
+
+/**
+ * Lets the tunnel's Deno adapters run on their own epoll loop (see `_native_loop.ts`) from now on,
+ * where it can run: Linux x86_64/aarch64 with FFI and `/proc/self/fd` permitted, and not
+ * `KCPTUN_LOOP=deno` in the environment. `runClient`/`runServer` (the command line) call it;
+ * a program embedding `startClient`/`startServer` opts in here. While a session is open, Deno's
+ * own timers in the process may fire up to about 100 ms late (they cannot wake the loop).
+ * Returns true when the loop will be used.
+ */
+export function enableNativeLoop(): boolean {
+  enabled = true;
+  return NativeLoop.get() !== undefined;
+}
+
+/** The process's own event loop (one per process); see the module doc. */
+export class NativeLoop {
+  /** Set by code that resolved a promise or queued a microtask that must run before we block. */
+  static dirty = false;
+  /** True while the loop runs handlers and timers (synchronously, inside one iteration). */
+  static inside = false;
+
+  readonly #c: Libc;
+  readonly #idle: Deno.DynamicLibrary<typeof IDLE_SYMBOLS>["symbols"];
+  /** Our descriptors only (waited on when idle, from a worker thread). */
+  readonly #ep: number;
+  /** `#ep` plus Deno's epoll descriptors (waited on when blocking). */
+  readonly #epAll: number;
+  readonly #wakeFd: number;
+  readonly #denoFds: number[] = [];
+  readonly #handlers = new Map<number, FdHandler>();
+  readonly #interest = new Map<number, number>();
+  readonly #heap: LoopTimer[] = [];
+  readonly #after: (() => void)[] = [];
+  readonly #ev = new Uint8Array(EVENT_SIZE);
+  readonly #evView = new DataView(this.#ev.buffer);
+  readonly #evs = new Uint8Array(EVENT_SIZE * MAX_EVENTS);
+  readonly #evsView = new DataView(this.#evs.buffer);
+  readonly #idleEvs = new Uint8Array(EVENT_SIZE);
+  readonly #one = new Uint8Array(new BigUint64Array([1n]).buffer);
+  readonly #eight = new Uint8Array(8);
+  readonly #errno: Deno.UnsafePointerView;
+  #running = false;
+  #idleWaiting = false;
+  #lastYield = 0;
+  /** `epoll_wait` returns (wake-ups) so far. */
+  wakes = 0;
+  /** Turns given to Deno's loop so far. */
+  yields = 0;
+  /** Descriptors taken over from Deno so far (UDP sockets and piped TCP connections). */
+  detached = 0;
+
+  private constructor(c: Libc, ep: number, epAll: number, wakeFd: number) {
+    this.#c = c;
+    this.#ep = ep;
+    this.#epAll = epAll;
+    this.#wakeFd = wakeFd;
+    this.#idle = Deno.dlopen("libc.so.6", IDLE_SYMBOLS).symbols;
+    this.#errno = new Deno.UnsafePointerView(c.__errno_location()!);
+    for (const e of Deno.readDirSync("/proc/self/fd")) {
+      const fd = Number(e.name);
+      if (fd === ep || fd === epAll) continue;
+      try {
+        if (Deno.readLinkSync(`/proc/self/fd/${e.name}`) === "anon_inode:[eventpoll]") {
+          this.#denoFds.push(fd);
+        }
+      } catch {
+        // closed meanwhile
+      }
+    }
+    this.#ctl(epAll, EPOLL_CTL_ADD, ep, EV_IN);
+    for (const fd of this.#denoFds) this.#ctl(epAll, EPOLL_CTL_ADD, fd, EV_IN);
+    this.#ctl(ep, EPOLL_CTL_ADD, wakeFd, EV_IN);
+  }
+
+  /**
+   * The loop, or undefined where it cannot run (not enabled by {@link enableNativeLoop}, not
+   * Linux x86_64/aarch64, FFI or `/proc/self/fd` not permitted, `KCPTUN_LOOP=deno`).
+   */
+  static get(): NativeLoop | undefined {
+    if (instance !== undefined) return instance ?? undefined;
+    if (!enabled) return undefined;
+    instance = null;
+    try {
+      if (!ffiAllowed()) return undefined;
+      if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return undefined;
+      const read = Deno.permissions.querySync({ name: "read", path: "/proc/self/fd" });
+      const env = Deno.permissions.querySync({ name: "env", variable: "KCPTUN_LOOP" });
+      if (read.state !== "granted") return undefined;
+      if (env.state === "granted" && Deno.env.get("KCPTUN_LOOP") === "deno") return undefined;
+      const c = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+      const ep = c.epoll_create1(O_CLOEXEC);
+      const epAll = c.epoll_create1(O_CLOEXEC);
+      const wakeFd = c.eventfd(0, O_NONBLOCK | O_CLOEXEC);
+      if (ep < 0 || epAll < 0 || wakeFd < 0) return undefined;
+      instance = new NativeLoop(c, ep, epAll, wakeFd);
+    } catch {
+      instance = null;
+    }
+    return instance ?? undefined;
+  }
+
+  #ctl(epfd: number, op: number, fd: number, events: number): number {
+    const v = this.#evView;
+    v.setUint32(0, events, true);
+    v.setUint32(4, fd, true);
+    v.setUint32(8, 0, true);
+    return this.#c.epoll_ctl(epfd, op, fd, this.#ev);
+  }
+
+  /** errno of the last failed call on this thread. */
+  errno(): number {
+    return this.#errno.getInt32();
+  }
+
+  /** Takes `fd` out of Deno's epoll sets: from now on only this loop sees its events. */
+  detach(fd: number): void {
+    this.detached++;
+    for (const d of this.#denoFds) this.#ctl(d, EPOLL_CTL_DEL, fd, 0);
+  }
+
+  /**
+   * Calls `handler` when `fd` is ready for `events` (`EV_IN`, `EV_OUT`, both, or 0 to pause;
+   * errors and hang-ups are always reported). Level-triggered: a handler that leaves data
+   * unread is called again. Calling it again for a watched `fd` changes the interest.
+   */
+  watch(fd: number, events: number, handler: FdHandler): void {
+    const had = this.#interest.get(fd);
+    this.#handlers.set(fd, handler);
+    if (had === events) return;
+    this.#interest.set(fd, events);
+    this.#ctl(this.#ep, had === undefined ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, events);
+    if (had === undefined) this.#start();
+  }
+
+  /** Stops watching `fd` (before it is closed). */
+  unwatch(fd: number): void {
+    if (!this.#interest.has(fd)) return;
+    this.#ctl(this.#ep, EPOLL_CTL_DEL, fd, 0);
+    this.#interest.delete(fd);
+    this.#handlers.delete(fd);
+    if (this.#handlers.size === 0) this.#interrupt();
+  }
+
+  /** A timer at `at` (`performance.now()` ms). */
+  timer(at: number, run: () => void): LoopTimer {
+    const t = new LoopTimer(at, run);
+    const h = this.#heap;
+    let i = h.length;
+    h.push(t);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p].at <= at) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = t;
+    if (this.#idleWaiting) this.#interrupt();
+    this.#start();
+    return t;
+  }
+
+  /** Runs `f` at the end of the current iteration (call only while {@link NativeLoop.inside}). */
+  after(f: () => void): void {
+    this.#after.push(f);
+  }
+
+  /** `read(2)` into `buf`: bytes read, 0 at end of stream, {@link WOULD_BLOCK}, or -errno. */
+  read(fd: number, buf: Uint8Array, length: number): number {
+    for (;;) {
+      const r = Number(this.#c.read(fd, buf, BigInt(length)));
+      if (r >= 0) return r;
+      const e = this.errno();
+      if (e === EINTR) continue;
+      return e === EAGAIN ? WOULD_BLOCK : -e;
+    }
+  }
+
+  /**
+   * `send(2)` of `buf[0, length)` on a stream socket (no SIGPIPE): bytes written,
+   * {@link WOULD_BLOCK}, or -errno.
+   */
+  send(fd: number, buf: Uint8Array, length: number): number {
+    for (;;) {
+      const r = Number(this.#c.send(fd, buf, BigInt(length), MSG_NOSIGNAL));
+      if (r >= 0) return r;
+      const e = this.errno();
+      if (e === EINTR) continue;
+      return e === EAGAIN ? WOULD_BLOCK : -e;
+    }
+  }
+
+  /** `shutdown(fd, SHUT_WR)`: 0 or -errno. */
+  shutdownWrite(fd: number): number {
+    return this.#c.shutdown(fd, 1) === 0 ? 0 : -this.errno();
+  }
+
+  /**
+   * The descriptor of this process's IPv4 TCP connection from `local` to `remote`, or -1 (also
+   * for IPv6, whose connections stay with Deno).
+   */
+  findTcpFd(local: Deno.NetAddr, remote: Deno.NetAddr, ipv4: (host: string) => number): number {
+    const lip = ipv4(local.hostname);
+    const rip = ipv4(remote.hostname);
+    if (lip < 0 || rip < 0) return -1;
+    const a = new Uint8Array(128);
+    const len = new Uint32Array(1);
+    const lenBytes = new Uint8Array(len.buffer);
+    const matches = (ip: number, port: number) =>
+      a[0] === 2 && a[1] === 0 && (a[2] << 8 | a[3]) === port &&
+      ((a[4] << 24 | a[5] << 16 | a[6] << 8 | a[7]) >>> 0) === ip;
+    const fds: number[] = [];
+    for (const e of Deno.readDirSync("/proc/self/fd")) {
+      const fd = Number(e.name);
+      if (Number.isInteger(fd)) fds.push(fd);
+    }
+    // the connection was opened last, and descriptors are handed out lowest first: look from
+    // the top, where a new one usually is
+    fds.sort((x, y) => y - x);
+    for (const fd of fds) {
+      len[0] = a.length;
+      if (this.#c.getsockname(fd, a, lenBytes) !== 0 || !matches(lip, local.port)) continue;
+      len[0] = a.length;
+      if (this.#c.getpeername(fd, a, lenBytes) !== 0 || !matches(rip, remote.port)) continue;
+      return fd;
+    }
+    return -1;
+  }
+
+  #interrupt(): void {
+    this.#c.write(this.#wakeFd, this.#one, 8n);
+  }
+
+  #start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#run().catch((err) => {
+      this.#running = false;
+      console.error("Event loop failed:", err);
+    });
+  }
+
+  #hasTimers(): boolean {
+    const h = this.#heap;
+    while (h.length > 0 && h[0].done) this.#pop();
+    return h.length > 0;
+  }
+
+  #pop(): LoopTimer {
+    const h = this.#heap;
+    const top = h[0];
+    const last = h.pop()!;
+    const n = h.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && h[r].at < h[l].at ? r : l;
+        if (h[c].at >= last.at) break;
+        h[i] = h[c];
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+
+  async #run(): Promise<void> {
+    const c = this.#c;
+    const view = this.#evsView;
+    for (;;) {
+      const timers = this.#hasTimers();
+      if (!timers && this.#handlers.size === 0) break;
+      if (!timers) {
+        // no session: wait without blocking Deno (its timers and ops keep running)
+        this.#idleWaiting = true;
+        await this.#idle.epoll_wait(this.#ep, this.#idleEvs, 1, -1);
+        this.#idleWaiting = false;
+        c.read(this.#wakeFd, this.#eight, 8n);
+        this.#lastYield = performance.now();
+      } else {
+        const t0 = performance.now();
+        if (NativeLoop.dirty || t0 - this.#lastYield >= YIELD_MS) {
+          NativeLoop.dirty = false;
+          this.#lastYield = t0;
+          this.yields++;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        } else {
+          await null;
+        }
+        if (!this.#hasTimers() && this.#handlers.size === 0) break;
+        let timeout = WAIT_CAP_MS;
+        if (this.#heap.length > 0) {
+          const d = Math.ceil(this.#heap[0].at - performance.now());
+          timeout = d <= 0 ? 0 : d < WAIT_CAP_MS ? d | 0 : WAIT_CAP_MS;
+        }
+        const n = c.epoll_wait(this.#epAll, this.#evs, MAX_EVENTS, timeout);
+        for (let i = 0; i < n; i++) {
+          if (view.getUint32(i * EVENT_SIZE + 4, true) !== this.#ep) NativeLoop.dirty = true;
+        }
+      }
+      this.wakes++;
+      this.#dispatch();
+    }
+    this.#running = false;
+  }
+
+  /** Handles our ready descriptors and due timers, then the end-of-iteration work. */
+  #dispatch(): void {
+    NativeLoop.inside = true;
+    try {
+      const view = this.#evsView;
+      const n = this.#c.epoll_wait(this.#ep, this.#evs, MAX_EVENTS, 0);
+      for (let i = 0; i < n; i++) {
+        const fd = view.getUint32(i * EVENT_SIZE + 4, true);
+        if (fd === this.#wakeFd) {
+          this.#c.read(this.#wakeFd, this.#eight, 8n);
+          continue;
+        }
+        const events = view.getUint32(i * EVENT_SIZE, true);
+        const f = this.#handlers.get(fd);
+        if (f !== undefined) this.#guard(f, events);
+      }
+      const h = this.#heap;
+      const now = performance.now();
+      while (h.length > 0 && (h[0].done || h[0].at <= now)) {
+        const t = this.#pop();
+        if (t.done) continue;
+        t.done = true;
+        this.#guard(t.run, 0);
+      }
+      const after = this.#after;
+      for (let i = 0; i < after.length; i++) this.#guard(after[i], 0);
+      after.length = 0;
+    } finally {
+      NativeLoop.inside = false;
+    }
+  }
+
+  #guard(f: (events: number) => void, events: number): void {
+    try {
+      f(events);
+    } catch (err) {
+      // network input must never stop the loop; a handler bug is reported, not fatal
+      console.error("Event loop handler failed:", err);
+    }
+  }
+}
