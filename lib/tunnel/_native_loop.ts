@@ -117,9 +117,9 @@ export class NativeLoop {
 
   readonly #c: Libc;
   readonly #idle: Deno.DynamicLibrary<typeof IDLE_SYMBOLS>["symbols"];
-  /** Our descriptors only (waited on when idle, from a worker thread). */
+  /** Our descriptors and the eventfd (waited on when idle, from a worker thread). */
   readonly #ep: number;
-  /** `#ep` plus Deno's epoll descriptors (waited on when blocking). */
+  /** The same plus Deno's epoll descriptors (waited on when blocking). */
   readonly #epAll: number;
   readonly #wakeFd: number;
   readonly #denoFds: number[] = [];
@@ -163,9 +163,9 @@ export class NativeLoop {
         // closed meanwhile
       }
     }
-    this.#ctl(epAll, EPOLL_CTL_ADD, ep, EV_IN);
     for (const fd of this.#denoFds) this.#ctl(epAll, EPOLL_CTL_ADD, fd, EV_IN);
     this.#ctl(ep, EPOLL_CTL_ADD, wakeFd, EV_IN);
+    this.#ctl(epAll, EPOLL_CTL_ADD, wakeFd, EV_IN);
   }
 
   /**
@@ -224,7 +224,9 @@ export class NativeLoop {
     this.#handlers.set(fd, handler);
     if (had === events) return;
     this.#interest.set(fd, events);
-    this.#ctl(this.#ep, had === undefined ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, events);
+    const op = had === undefined ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    this.#ctl(this.#ep, op, fd, events);
+    this.#ctl(this.#epAll, op, fd, events);
     if (had === undefined) this.#start();
   }
 
@@ -232,6 +234,7 @@ export class NativeLoop {
   unwatch(fd: number): void {
     if (!this.#interest.has(fd)) return;
     this.#ctl(this.#ep, EPOLL_CTL_DEL, fd, 0);
+    this.#ctl(this.#epAll, EPOLL_CTL_DEL, fd, 0);
     this.#interest.delete(fd);
     this.#handlers.delete(fd);
     if (this.#handlers.size === 0) this.#interrupt();
@@ -364,8 +367,8 @@ export class NativeLoop {
 
   async #run(): Promise<void> {
     const c = this.#c;
-    const view = this.#evsView;
     for (;;) {
+      let n: number;
       const timers = this.#hasTimers();
       if (!timers && this.#handlers.size === 0) break;
       if (!timers) {
@@ -373,8 +376,8 @@ export class NativeLoop {
         this.#idleWaiting = true;
         await this.#idle.epoll_wait(this.#ep, this.#idleEvs, 1, -1);
         this.#idleWaiting = false;
-        c.read(this.#wakeFd, this.#eight, 8n);
         this.#lastYield = performance.now();
+        n = c.epoll_wait(this.#epAll, this.#evs, MAX_EVENTS, 0);
       } else {
         const t0 = performance.now();
         if (NativeLoop.dirty || t0 - this.#lastYield >= YIELD_MS) {
@@ -391,32 +394,32 @@ export class NativeLoop {
           const d = Math.ceil(this.#heap[0].at - performance.now());
           timeout = d <= 0 ? 0 : d < WAIT_CAP_MS ? d | 0 : WAIT_CAP_MS;
         }
-        const n = c.epoll_wait(this.#epAll, this.#evs, MAX_EVENTS, timeout);
-        for (let i = 0; i < n; i++) {
-          if (view.getUint32(i * EVENT_SIZE + 4, true) !== this.#ep) NativeLoop.dirty = true;
-        }
+        n = c.epoll_wait(this.#epAll, this.#evs, MAX_EVENTS, timeout);
       }
       this.wakes++;
-      this.#dispatch();
+      this.#dispatch(n);
     }
     this.#running = false;
   }
 
-  /** Handles our ready descriptors and due timers, then the end-of-iteration work. */
-  #dispatch(): void {
+  /**
+   * Handles the `n` events in the event buffer and the due timers, then the end-of-iteration
+   * work. An event of one of Deno's epoll descriptors asks for a turn of Deno's loop.
+   */
+  #dispatch(n: number): void {
     NativeLoop.inside = true;
     try {
       const view = this.#evsView;
-      const n = this.#c.epoll_wait(this.#ep, this.#evs, MAX_EVENTS, 0);
       for (let i = 0; i < n; i++) {
         const fd = view.getUint32(i * EVENT_SIZE + 4, true);
-        if (fd === this.#wakeFd) {
-          this.#c.read(this.#wakeFd, this.#eight, 8n);
-          continue;
-        }
-        const events = view.getUint32(i * EVENT_SIZE, true);
         const f = this.#handlers.get(fd);
-        if (f !== undefined) this.#guard(f, events);
+        if (f !== undefined) {
+          this.#guard(f, view.getUint32(i * EVENT_SIZE, true));
+        } else if (fd === this.#wakeFd) {
+          this.#c.read(this.#wakeFd, this.#eight, 8n);
+        } else {
+          NativeLoop.dirty = true; // one of Deno's
+        }
       }
       const h = this.#heap;
       const now = performance.now();
