@@ -183,8 +183,6 @@ export class DrivenConnection {
   }
 
   #drained(): void {
-    if (this.#drainWaiters.length === 0) return;
-    NativeLoop.dirty = true;
     for (const f of this.#drainWaiters.splice(0)) f();
   }
 
@@ -221,7 +219,7 @@ export class DrivenConnection {
       if (w.writeSync !== undefined) this.#defer(w.writeSync);
     }
     this.#waiters.clear();
-    for (const f of this.#drainWaiters.splice(0)) f();
+    this.#drained();
     this.#hooks.closed?.(reason);
     this.#resolveClosed(reason);
   }
@@ -283,7 +281,12 @@ export class DrivenConnection {
 
   #waitDrain(): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) =>
+      this.#drainWaiters.push(() => {
+        NativeLoop.dirty = true; // the writer continues on Deno's loop
+        resolve();
+      })
+    );
   }
 
   /**
@@ -328,7 +331,7 @@ export class DrivenConnection {
       this.#wake(sid, "write");
       // a writer parked on a full KCP queue must not outlive its pipe (shutdown waits on it);
       // other parked writers wake too, re-check the gate and park again
-      for (const f of this.#drainWaiters.splice(0)) f();
+      this.#drained();
     };
     const onAbort = () => breakPipe();
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -467,7 +470,7 @@ export class DrivenConnection {
       upOnFd = downOnFd = false;
       this.#wake(sid, "read");
       this.#wake(sid, "write");
-      for (const f of this.#drainWaiters.splice(0)) f();
+      this.#drained();
       finish();
     };
     const pumpUp = (): void => {
