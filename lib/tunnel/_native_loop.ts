@@ -58,6 +58,9 @@ const EPOLL_CTL_MOD = 3;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const EAGAIN = 11;
+const EBADF = 9;
+/** Unused descriptor numbers in a row after which {@link NativeLoop.findTcpFd} stops probing. */
+const PROBE_UNUSED_MAX = 64;
 const MSG_NOSIGNAL = 0x4000;
 const EINTR = 4;
 const EVENT_SIZE = 12;
@@ -124,6 +127,8 @@ export class NativeLoop {
   readonly #wakeFd: number;
   readonly #denoFds: number[] = [];
   readonly #handlers = new Map<number, FdHandler>();
+  /** Detached descriptors still open: never the one {@link NativeLoop.findTcpFd} looks for. */
+  readonly #owned = new Set<number>();
   readonly #interest = new Map<number, number>();
   readonly #heap: LoopTimer[] = [];
   readonly #after: (() => void)[] = [];
@@ -208,10 +213,19 @@ export class NativeLoop {
     return this.#errno.getInt32();
   }
 
-  /** Takes `fd` out of Deno's epoll sets: from now on only this loop sees its events. */
+  /**
+   * Takes `fd` out of Deno's epoll sets: from now on only this loop sees its events. Call
+   * {@link NativeLoop.release} once Deno has closed it.
+   */
   detach(fd: number): void {
     this.detached++;
+    this.#owned.add(fd);
     for (const d of this.#denoFds) this.#ctl(d, EPOLL_CTL_DEL, fd, 0);
+  }
+
+  /** Forgets a detached descriptor that Deno has closed (its number may be handed out again). */
+  release(fd: number): void {
+    this.#owned.delete(fd);
   }
 
   /**
@@ -307,20 +321,30 @@ export class NativeLoop {
     const matches = (ip: number, port: number) =>
       a[0] === 2 && a[1] === 0 && (a[2] << 8 | a[3]) === port &&
       ((a[4] << 24 | a[5] << 16 | a[6] << 8 | a[7]) >>> 0) === ip;
-    const fds: number[] = [];
+    /** 1 when `fd` is the connection, 0 when it is another descriptor, -1 when not open. */
+    const probe = (fd: number): number => {
+      len[0] = a.length;
+      if (this.#c.getsockname(fd, a, lenBytes) !== 0) return this.errno() === EBADF ? -1 : 0;
+      if (!matches(lip, local.port)) return 0;
+      len[0] = a.length;
+      return this.#c.getpeername(fd, a, lenBytes) === 0 && matches(rip, remote.port) ? 1 : 0;
+    };
+    // The kernel hands out the lowest free number, and most open descriptors of a busy tunnel
+    // are already ours: probe the others from 0 until a run of unused numbers says the table
+    // has ended (a few Deno descriptors, the new connection among them). Listing /proc/self/fd
+    // instead takes milliseconds with a thousand connections open; it is the fallback.
+    for (let fd = 0, unused = 0; unused < PROBE_UNUSED_MAX; fd++) {
+      if (this.#owned.has(fd)) {
+        unused = 0;
+        continue;
+      }
+      const r = probe(fd);
+      if (r === 1) return fd;
+      unused = r < 0 ? unused + 1 : 0;
+    }
     for (const e of Deno.readDirSync("/proc/self/fd")) {
       const fd = Number(e.name);
-      if (Number.isInteger(fd)) fds.push(fd);
-    }
-    // the connection was opened last, and descriptors are handed out lowest first: look from
-    // the top, where a new one usually is
-    fds.sort((x, y) => y - x);
-    for (const fd of fds) {
-      len[0] = a.length;
-      if (this.#c.getsockname(fd, a, lenBytes) !== 0 || !matches(lip, local.port)) continue;
-      len[0] = a.length;
-      if (this.#c.getpeername(fd, a, lenBytes) !== 0 || !matches(rip, remote.port)) continue;
-      return fd;
+      if (Number.isInteger(fd) && !this.#owned.has(fd) && probe(fd) === 1) return fd;
     }
     return -1;
   }

@@ -561,6 +561,7 @@ export class DrivenConnection {
     } catch {
       // already closed
     }
+    loop.release(fd);
     if (!this.#closed) {
       this.tc.closeStream(sid, monotonicNow());
       this.#kick();

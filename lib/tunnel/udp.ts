@@ -118,6 +118,7 @@ export class UdpEndpoint {
       await new Promise<void>((resolve) => {
         this.#stopLoop = () => {
           loop.unwatch(fd);
+          queueMicrotask(() => loop.release(fd)); // after Deno's close below
           resolve();
         };
         loop.detach(fd);

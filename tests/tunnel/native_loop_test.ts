@@ -86,6 +86,11 @@ Deno.test({
       -1,
     );
     l.detach(fd);
+    // a descriptor the loop owns is never handed out again, until it is released
+    assert.equal(l.findTcpFd(a.localAddr, a.remoteAddr, parseIpv4), -1);
+    l.release(fd);
+    assert.equal(l.findTcpFd(a.localAddr, a.remoteAddr, parseIpv4), fd);
+    l.detach(fd);
     const buf = new Uint8Array(64);
     assert.equal(l.read(fd, buf, buf.length), WOULD_BLOCK);
     assert.equal(l.send(fd, new TextEncoder().encode("ping"), 4), 4);
@@ -109,6 +114,7 @@ Deno.test({
     assert.equal(l.read(fd, buf, buf.length), 0); // and theirs
     assert.ok(l.send(fd, buf, 1) < 0 || l.send(fd, buf, 1) < 0); // EPIPE, no SIGPIPE
     a.close(); // Deno closes a descriptor it no longer watches
+    l.release(fd);
   },
 });
 
