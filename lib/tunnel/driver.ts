@@ -396,13 +396,18 @@ export class DrivenConnection {
     signal?.removeEventListener("abort", onAbort);
     void onSessionClosed;
     closeConn();
+    this.#pipeEnded(sid);
+    return result;
+  }
+
+  /** A pipe's last step: the stream is closed (unless the session is) and forgotten. */
+  #pipeEnded(sid: number): void {
     if (!this.#closed) {
       this.tc.closeStream(sid, monotonicNow());
       this.#kick();
     }
     this.#waiters.delete(sid);
     this.activeStreams--;
-    return result;
   }
 
   /**
@@ -562,12 +567,7 @@ export class DrivenConnection {
       // already closed
     }
     loop.release(fd);
-    if (!this.#closed) {
-      this.tc.closeStream(sid, monotonicNow());
-      this.#kick();
-    }
-    this.#waiters.delete(sid);
-    this.activeStreams--;
+    this.#pipeEnded(sid);
     return result;
   }
 

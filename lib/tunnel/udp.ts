@@ -118,19 +118,10 @@ export class UdpEndpoint {
       await new Promise<void>((resolve) => {
         this.#stopLoop = () => {
           loop.unwatch(fd);
-          queueMicrotask(() => loop.release(fd)); // after Deno's close below
           resolve();
         };
         loop.detach(fd);
-        loop.watch(fd, EV_IN, () => {
-          let drained = 0;
-          while (!this.#closed && drained < DRAIN_MAX) {
-            const n = native.receive(safe, stopped);
-            drained += n;
-            if (n < BATCH) break;
-          }
-          this.batchedReceives += drained;
-        });
+        loop.watch(fd, EV_IN, () => this.#drain(native, safe, stopped));
       });
       return;
     }
@@ -146,17 +137,20 @@ export class UdpEndpoint {
         continue;
       }
       safe(buf, data.length, from as Deno.NetAddr);
-      const native = this.#native;
-      if (native === undefined) continue;
       // more datagrams are often already queued: take them without another event-loop turn
-      let drained = 0;
-      while (!this.#closed && drained < DRAIN_MAX) {
-        const n = native.receive(safe, stopped);
-        drained += n;
-        if (n < BATCH) break;
-      }
-      this.batchedReceives += drained;
+      if (this.#native !== undefined) this.#drain(this.#native, safe, stopped);
     }
+  }
+
+  /** Hands the datagrams waiting in the kernel to `handler`, up to {@link DRAIN_MAX}. */
+  #drain(native: NativeUdp, handler: DatagramHandler, stopped: () => boolean): void {
+    let drained = 0;
+    while (!this.#closed && drained < DRAIN_MAX) {
+      const n = native.receive(handler, stopped);
+      drained += n;
+      if (n < BATCH) break;
+    }
+    this.batchedReceives += drained;
   }
 
   /** Sends `buf[0,length)` to `to`; the bytes are copied first. Never throws. */
@@ -254,5 +248,6 @@ export class UdpEndpoint {
     } catch {
       // already closed
     }
+    if (this.#stopLoop !== undefined) this.#ownLoop!.release(this.#native!.fd);
   }
 }
