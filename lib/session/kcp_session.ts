@@ -72,6 +72,13 @@ export interface KcpSessionOptions {
    * FEC configured. @default false (kcp-go: fixed FEC)
    */
   adaptiveFec?: boolean;
+  /**
+   * latest kcptun's `--ratelimit`, bytes/s of datagrams (0 = none). The limit itself is the
+   * caller's (a token bucket on the datagrams); with `rateControl`, KCP's pacing is also kept
+   * below it, so segments wait inside KCP instead of in the limiter's queue, where their
+   * waiting would count as RTT and their RTO would send them twice. @default 0
+   */
+  paceLimit?: number;
 }
 
 /** Largest send window rate control will open, in segments. */
@@ -117,6 +124,8 @@ export class KcpSession {
   readonly #fecShards: number;
   /** ds of the configured FEC: data packets per group. */
   readonly #dataShards: number;
+  readonly #paceLimit: number;
+  readonly #mtu: number;
   /** seqid after the last one sent, kept while FEC is off so seqids never repeat. */
   #nextSeqid = 0;
   #rxFecCount = 0;
@@ -152,6 +161,8 @@ export class KcpSession {
     const fecOn = ds > 0 && ps > 0 && ds + ps <= 256;
     this.#fecShards = ds + ps;
     this.#dataShards = ds;
+    this.#paceLimit = options.paceLimit ?? 0;
+    this.#mtu = mtu;
     const headroom = this.crypt.headerSize;
     const tailroom = this.crypt.trailerSize;
     if (fecOn) {
@@ -272,7 +283,16 @@ export class KcpSession {
       lowRtt: kcp.takeLowRtt(),
       rttvar: kcp.rttvar,
     });
-    kcp.pacingRate = rc.pacingRate();
+    let rate = rc.pacingRate();
+    if (this.#paceLimit > 0) {
+      // new data's share of the datagram budget: a segment per full datagram, less the parity
+      // that goes with it, 5 % left for ACKs and window updates
+      const ds = this.#dataShards;
+      const fec = this.#encoder === undefined ? 1 : ds / (ds + this.#encoder.sendParity);
+      const cap = this.#paceLimit * 0.95 * fec * (kcp.mss + KCP_OVERHEAD) / this.#mtu;
+      if (rate === 0 || rate > cap) rate = cap;
+    }
+    kcp.pacingRate = rate;
     const w = Math.min(RATE_WINDOW_MAX, rc.window());
     if (w !== this.#window) {
       this.#window = w;

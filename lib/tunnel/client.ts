@@ -28,8 +28,7 @@ export interface ClientRunOptions {
   /**
    * Drive the tunnel from its own epoll loop where it can run (Linux with FFI): fewer, cheaper
    * wake-ups. Deno's timers in this process may then fire up to about 100 ms late while a
-   * session is open. `KCPTUN_LOOP=deno` in the environment also turns it off, and so does
-   * `--ratelimit`. @default true
+   * session is open. `KCPTUN_LOOP=deno` in the environment also turns it off. @default true
    */
   ownLoop?: boolean;
 }
@@ -299,9 +298,6 @@ export function startClient(config: ClientConfig): ClientHandle {
 
 /** Runs a client until `options.signal` aborts (SIGUSR1 logs the counters), then stops gracefully. */
 export async function runClient(config: ClientConfig, options: ClientRunOptions): Promise<void> {
-  // --ratelimit stays on Deno's loop: its queue outlasts KCP's RTO, and on the own loop more
-  // retransmissions got in ahead of first sends (400 kB at 200 kB/s took 3.4-4.3 s instead of
-  // 2.25 s; not understood yet), so those users keep the timing they had
-  if ((options.ownLoop ?? true) && config.ratelimit === 0) enableNativeLoop();
+  if (options.ownLoop ?? true) enableNativeLoop();
   await runUntilAborted(startClient(config), options.signal);
 }

@@ -42,6 +42,7 @@ export function connectionOptions(
     ackNoDelay: config.acknodelay,
     rateControl: true,
     adaptiveFec: true,
+    paceLimit: config.ratelimit,
     compress: init.compress,
     smux: {
       version: init.smuxVersion,

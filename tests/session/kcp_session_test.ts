@@ -92,3 +92,52 @@ Deno.test("kcp session: truncated and random payloads only move error counters",
   assert.equal(s.recv(new Uint8Array(65536)) > 0, false);
   assert.equal(snmp.BytesReceived, 0);
 });
+
+Deno.test("kcp session: --ratelimit caps rate control's pacing, so nothing waits outside KCP", () => {
+  // Two sessions over an instant link, 1 ms steps. Unlimited, the rate controller finds a
+  // high rate; with a 100 kB/s datagram limit, KCP's pacing stays below the limit's data share,
+  // and the datagrams leaving in a second stay within the limit (plus the start's burst).
+  const run = (paceLimit: number) => {
+    const crypt = createPacketCrypt("none", new Uint8Array(32), seededFill(3));
+    const wire: { to: KcpSession; bytes: Uint8Array }[] = [];
+    let sentBytes = 0;
+    const opts = { conv: 5, crypt, rateControl: true, sndwnd: 256, rcvwnd: 256 };
+    const sender: KcpSession[] = []; // b's datagrams go to a, created after it
+    const b = new KcpSession(
+      opts,
+      (buf, n) => wire.push({ to: sender[0], bytes: buf.slice(0, n) }),
+      0,
+    );
+    const a = new KcpSession({ ...opts, paceLimit }, (buf, n) => {
+      sentBytes += n;
+      wire.push({ to: b, bytes: buf.slice(0, n) });
+    }, 0);
+    sender.push(a);
+    const data = seededBytes(400_000, 4);
+    let off = 0;
+    const sink = new Uint8Array(65536);
+    let maxRate = 0;
+    let got = 0;
+    for (let now = 0; now < 2000; now++) {
+      while (off < data.length && a.canSend()) {
+        assert.equal(a.send(data.subarray(off, off + 4096), now), 0);
+        off += 4096;
+      }
+      a.update(now);
+      b.update(now);
+      for (const d of wire.splice(0)) d.to.input(d.bytes, d.bytes.length, now);
+      for (let n = b.recv(sink); n > 0; n = b.recv(sink)) got += n;
+      maxRate = Math.max(maxRate, a.kcp.pacingRate);
+    }
+    return { sentBytes, maxRate, got };
+  };
+  const free = run(0);
+  const limited = run(100_000);
+  const cap = 100_000 * 0.95; // before the FEC and header shares make it smaller still
+  assert.equal(free.got, 400_000);
+  assert.ok(free.maxRate > 2 * cap, `unlimited pacing ${free.maxRate}`);
+  assert.ok(limited.maxRate > 0 && limited.maxRate <= cap, `limited pacing ${limited.maxRate}`);
+  // 2 s at 100 kB/s, plus the first flight before any rate sample; and most of it used
+  assert.ok(limited.sentBytes <= 200_000 + 64_000, `sent ${limited.sentBytes}`);
+  assert.ok(limited.sentBytes >= 150_000, `sent ${limited.sentBytes}`);
+});
