@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { enableNativeLoop, NativeLoop } from "../../lib/tunnel/_native_loop.ts";
 import { seededBytes, sha256 } from "../_helpers/bytes.ts";
 import { echoTarget, exchange, sinkTarget, sourceTarget } from "../_helpers/net.ts";
-import { ourClient, ourServer } from "./_fixture.ts";
+import { clientConfig, ourClient, ourServer, serverConfig } from "./_fixture.ts";
+import { startClient } from "../../lib/tunnel/client.ts";
+import { startServer } from "../../lib/tunnel/server.ts";
 
 // the command line runs the tunnel on its own loop where it can; so do these tests
 // (deno_loop_test.ts runs them again on Deno's loop)
@@ -223,6 +225,35 @@ Deno.test("tunnel: --ratelimit paces each session's datagrams (latest kcptun)", 
     const ms = performance.now() - t0;
     assert.equal(target.records[0].sha256, sha256(data));
     assert.ok(ms >= 1400, `took only ${ms.toFixed(0)} ms`);
+  } finally {
+    await client.close(1000);
+    await server.close(1000);
+    await target.close();
+  }
+});
+
+Deno.test("tunnel: over IPv6 UDP (Deno's receive, the own loop's timers and pipes)", async (t) => {
+  try {
+    Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 }).close();
+  } catch {
+    console.log("IPv6 loopback unavailable: skipped");
+    return;
+  }
+  const target = echoTarget();
+  const sc = serverConfig(["-l", "[::1]:1", "-t", `127.0.0.1:${target.port}`]);
+  sc.listen = { ...sc.listen, portMin: 0, portMax: 0 };
+  const server = startServer(sc);
+  const cc = clientConfig(["-l", "127.0.0.1:1", "-r", `[::1]:${server.addrs[0].port}`]);
+  if (cc.localaddr.kind === "tcp") cc.localaddr = { ...cc.localaddr, port: 0 };
+  const client = startClient(cc);
+  try {
+    await t.step("1 MiB echoed intact", async () => {
+      const data = seededBytes(1 << 20, 11);
+      const port = (client.addr as Deno.NetAddr).port;
+      const r = await exchange(await Deno.connect({ hostname: "127.0.0.1", port }), data);
+      assert.equal(r.sha256, sha256(data));
+      assert.equal(server.sessions().length, 1);
+    });
   } finally {
     await client.close(1000);
     await server.close(1000);
