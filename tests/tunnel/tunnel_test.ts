@@ -232,7 +232,7 @@ Deno.test("tunnel: --ratelimit paces each session's datagrams (latest kcptun)", 
   }
 });
 
-Deno.test("tunnel: over IPv6 UDP (Deno's receive, the own loop's timers and pipes)", async (t) => {
+Deno.test("tunnel: over IPv6 UDP (Deno's receive, the own loop's timers and pipes)", async () => {
   try {
     Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 }).close();
   } catch {
@@ -247,13 +247,11 @@ Deno.test("tunnel: over IPv6 UDP (Deno's receive, the own loop's timers and pipe
   if (cc.localaddr.kind === "tcp") cc.localaddr = { ...cc.localaddr, port: 0 };
   const client = startClient(cc);
   try {
-    await t.step("1 MiB echoed intact", async () => {
-      const data = seededBytes(1 << 20, 11);
-      const port = (client.addr as Deno.NetAddr).port;
-      const r = await exchange(await Deno.connect({ hostname: "127.0.0.1", port }), data);
-      assert.equal(r.sha256, sha256(data));
-      assert.equal(server.sessions().length, 1);
-    });
+    const data = seededBytes(1 << 20, 11);
+    const port = (client.addr as Deno.NetAddr).port;
+    const r = await exchange(await Deno.connect({ hostname: "127.0.0.1", port }), data);
+    assert.equal(r.sha256, sha256(data));
+    assert.equal(server.sessions().length, 1);
   } finally {
     await client.close(1000);
     await server.close(1000);
