@@ -131,6 +131,7 @@ export class NativeLoop {
   readonly #owned = new Set<number>();
   readonly #interest = new Map<number, number>();
   readonly #heap: LoopTimer[] = [];
+  readonly #due: LoopTimer[] = [];
   readonly #after: (() => void)[] = [];
   readonly #ev = new Uint8Array(EVENT_SIZE);
   readonly #evView = new DataView(this.#ev.buffer);
@@ -445,14 +446,22 @@ export class NativeLoop {
           NativeLoop.dirty = true; // one of Deno's
         }
       }
+      // the timers due now; one set while they run goes into the heap for the next iteration,
+      // so a timer that keeps re-arming itself in the past cannot hold the loop here
       const h = this.#heap;
+      const due = this.#due;
       const now = performance.now();
       while (h.length > 0 && (h[0].done || h[0].at <= now)) {
         const t = this.#pop();
-        if (t.done) continue;
+        if (!t.done) due.push(t);
+      }
+      for (let i = 0; i < due.length; i++) {
+        const t = due[i];
+        if (t.done) continue; // cancelled by an earlier one
         t.done = true;
         this.#guard(t.run, 0);
       }
+      due.length = 0;
       const after = this.#after;
       for (let i = 0; i < after.length; i++) this.#guard(after[i], 0);
       after.length = 0;

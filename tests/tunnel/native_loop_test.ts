@@ -45,6 +45,29 @@ Deno.test({
 });
 
 Deno.test({
+  name: "native loop: a timer that re-arms itself in the past runs once per turn, not for ever",
+  ignore,
+  async fn() {
+    const l = loop!;
+    let fires = 0;
+    let stopped = false;
+    const again = () => {
+      fires++;
+      if (!stopped) l.timer(0, again); // always due
+    };
+    l.timer(0, again);
+    await new Promise<void>((resolve) => {
+      l.timer(performance.now() + 20, () => {
+        stopped = true;
+        resolve();
+      });
+    });
+    assert.ok(fires > 1, `${fires} fires`);
+    await new Promise((r) => setTimeout(r, 5));
+  },
+});
+
+Deno.test({
   name: "native loop: a throwing timer is reported and the loop goes on",
   ignore,
   async fn() {
