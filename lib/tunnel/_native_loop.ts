@@ -65,6 +65,8 @@ const MSG_NOSIGNAL = 0x4000;
 const EINTR = 4;
 const EVENT_SIZE = 12;
 const MAX_EVENTS = 64;
+/** End-of-turn callbacks run in one turn at most; the rest run in the next one. */
+const AFTER_MAX = 4096;
 /** Longest block while the loop has timers: Deno's own timers are never later than this. */
 export const WAIT_CAP_MS = 50;
 /** Deno gets a turn at least this often (ms) even when nothing asked for one. */
@@ -394,9 +396,10 @@ export class NativeLoop {
     const c = this.#c;
     for (;;) {
       let n: number;
-      const timers = this.#hasTimers();
-      if (!timers && this.#handlers.size === 0) break;
-      if (!timers) {
+      // busy: a session's timers, or end-of-turn work left over from the last turn
+      const busy = this.#hasTimers() || this.#after.length > 0;
+      if (!busy && this.#handlers.size === 0) break;
+      if (!busy) {
         // no session: wait without blocking Deno (its timers and ops keep running)
         this.#idleWaiting = true;
         await this.#idle.epoll_wait(this.#ep, this.#idleEvs, 1, -1);
@@ -413,9 +416,11 @@ export class NativeLoop {
         } else {
           await null;
         }
-        if (!this.#hasTimers() && this.#handlers.size === 0) break;
+        if (!this.#hasTimers() && this.#after.length === 0 && this.#handlers.size === 0) break;
         let timeout = WAIT_CAP_MS;
-        if (this.#heap.length > 0) {
+        if (this.#after.length > 0) {
+          timeout = 0;
+        } else if (this.#heap.length > 0) {
           const d = Math.ceil(this.#heap[0].at - performance.now());
           timeout = d <= 0 ? 0 : d < WAIT_CAP_MS ? d | 0 : WAIT_CAP_MS;
         }
@@ -462,9 +467,12 @@ export class NativeLoop {
         this.#guard(t.run, 0);
       }
       due.length = 0;
+      // what runs here may add more (a pump's sends queue a flush); past AFTER_MAX the rest
+      // waits for the next turn, which then does not block
       const after = this.#after;
-      for (let i = 0; i < after.length; i++) this.#guard(after[i], 0);
-      after.length = 0;
+      let i = 0;
+      for (; i < after.length && i < AFTER_MAX; i++) this.#guard(after[i], 0);
+      after.splice(0, i);
     } finally {
       NativeLoop.inside = false;
     }

@@ -68,6 +68,29 @@ Deno.test({
 });
 
 Deno.test({
+  name: "native loop: end-of-turn work that keeps adding itself is spread over turns",
+  ignore,
+  async fn() {
+    const l = loop!;
+    let runs = 0;
+    let stopped = false;
+    const again = () => {
+      runs++;
+      if (!stopped) l.after(again);
+    };
+    l.timer(0, again);
+    await new Promise<void>((resolve) => {
+      l.timer(performance.now() + 20, () => {
+        stopped = true;
+        resolve();
+      });
+    });
+    assert.ok(runs > 4096, `${runs} runs`); // more than one turn's worth, and it still ended
+    await new Promise((r) => setTimeout(r, 5));
+  },
+});
+
+Deno.test({
   name: "native loop: a throwing timer is reported and the loop goes on",
   ignore,
   async fn() {
