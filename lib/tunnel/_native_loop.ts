@@ -148,8 +148,6 @@ export class NativeLoop {
   #lastYield = 0;
   /** `epoll_wait` returns (wake-ups) so far. */
   wakes = 0;
-  /** Turns given to Deno's loop so far. */
-  yields = 0;
   /** Descriptors taken over from Deno so far (UDP sockets and piped TCP connections). */
   detached = 0;
 
@@ -411,7 +409,6 @@ export class NativeLoop {
         if (NativeLoop.dirty || t0 - this.#lastYield >= YIELD_MS) {
           NativeLoop.dirty = false;
           this.#lastYield = t0;
-          this.yields++;
           await new Promise<void>((resolve) => setImmediate(resolve));
         } else {
           await null;

@@ -38,8 +38,6 @@ export interface DriverHooks {
   closed?(reason: string): void;
   /** latest kcptun `--ratelimit`: bytes/s of datagrams for this session, 0 = unlimited. */
   rateLimit?: number;
-  /** Use the tunnel's own loop where it runs (`_native_loop.ts`). @default true */
-  ownLoop?: boolean;
 }
 
 /** Datagrams a paced session may hold back before it drops (KCP retransmits them). */
@@ -90,7 +88,7 @@ export class DrivenConnection {
   /** Creates and starts the connection. */
   constructor(options: ConnectionOptions, hooks: DriverHooks) {
     this.#hooks = hooks;
-    this.#loop = hooks.ownLoop === false ? undefined : NativeLoop.get();
+    this.#loop = NativeLoop.get();
     this.#closedPromise = new Promise((r) => this.#resolveClosed = r);
     const now = monotonicNow();
     if ((hooks.rateLimit ?? 0) > 0) this.#bucket = new TokenBucket(hooks.rateLimit!, now);

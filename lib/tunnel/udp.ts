@@ -33,8 +33,6 @@ export interface UdpEndpointOptions {
   batched?: boolean;
   /** With `batched`, send runs of equal-sized datagrams as one UDP GSO send. @default true */
   gso?: boolean;
-  /** With `batched`, let the tunnel's own loop receive (`_native_loop.ts`). @default true */
-  ownLoop?: boolean;
 }
 
 const BUF_SIZE = 2048;
@@ -79,7 +77,7 @@ export class UdpEndpoint {
     this.addr = this.conn.addr as Deno.NetAddr;
     if (sockbuf > 0) this.sockbufError = setSocketBuffers(this.addr.port, sockbuf);
     if (options.batched ?? true) this.#native = NativeUdp.open(this.addr, options.gso ?? true);
-    if (this.#native !== undefined && (options.ownLoop ?? true)) this.#ownLoop = NativeLoop.get();
+    if (this.#native !== undefined) this.#ownLoop = NativeLoop.get();
   }
 
   /** True when this endpoint's datagrams are handled by the tunnel's own loop (`_native_loop.ts`). */
