@@ -22,6 +22,8 @@
  */
 
 import { ffiAllowed } from "../_ffi.ts";
+import { findTcpFd, openDescriptors, type TcpLookupLibc } from "./_socket_fd.ts";
+import { parseIpv4 } from "./_udp_native.ts";
 
 const SYMBOLS = {
   epoll_create1: { parameters: ["i32"], result: "i32" },
@@ -58,9 +60,6 @@ const EPOLL_CTL_MOD = 3;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const EAGAIN = 11;
-const EBADF = 9;
-/** Unused descriptor numbers in a row after which {@link NativeLoop.findTcpFd} stops probing. */
-const PROBE_UNUSED_MAX = 64;
 const MSG_NOSIGNAL = 0x4000;
 const EINTR = 4;
 const EVENT_SIZE = 12;
@@ -158,11 +157,10 @@ export class NativeLoop {
     this.#wakeFd = wakeFd;
     this.#idle = Deno.dlopen("libc.so.6", IDLE_SYMBOLS).symbols;
     this.#errno = new Deno.UnsafePointerView(c.__errno_location()!);
-    for (const e of Deno.readDirSync("/proc/self/fd")) {
-      const fd = Number(e.name);
+    for (const fd of openDescriptors()) {
       if (fd === ep || fd === epAll) continue;
       try {
-        if (Deno.readLinkSync(`/proc/self/fd/${e.name}`) === "anon_inode:[eventpoll]") {
+        if (Deno.readLinkSync(`/proc/self/fd/${fd}`) === "anon_inode:[eventpoll]") {
           this.#denoFds.push(fd);
         }
       } catch {
@@ -310,45 +308,21 @@ export class NativeLoop {
 
   /**
    * The descriptor of this process's IPv4 TCP connection from `local` to `remote`, or -1 (also
-   * for IPv6, whose connections stay with Deno).
+   * for IPv6, whose connections stay with Deno). Descriptors the loop owns are never it.
    */
-  findTcpFd(local: Deno.NetAddr, remote: Deno.NetAddr, ipv4: (host: string) => number): number {
-    const lip = ipv4(local.hostname);
-    const rip = ipv4(remote.hostname);
+  findTcpFd(local: Deno.NetAddr, remote: Deno.NetAddr): number {
+    const lip = parseIpv4(local.hostname);
+    const rip = parseIpv4(remote.hostname);
     if (lip < 0 || rip < 0) return -1;
-    const a = new Uint8Array(128);
-    const len = new Uint32Array(1);
-    const lenBytes = new Uint8Array(len.buffer);
-    const matches = (ip: number, port: number) =>
-      a[0] === 2 && a[1] === 0 && (a[2] << 8 | a[3]) === port &&
-      ((a[4] << 24 | a[5] << 16 | a[6] << 8 | a[7]) >>> 0) === ip;
-    /** 1 when `fd` is the connection, 0 when it is another descriptor, -1 when not open. */
-    const probe = (fd: number): number => {
-      len[0] = a.length;
-      if (this.#c.getsockname(fd, a, lenBytes) !== 0) return this.errno() === EBADF ? -1 : 0;
-      if (!matches(lip, local.port)) return 0;
-      len[0] = a.length;
-      return this.#c.getpeername(fd, a, lenBytes) === 0 && matches(rip, remote.port) ? 1 : 0;
-    };
-    // The kernel hands out the lowest free number, and most open descriptors of a busy tunnel
-    // are already ours: probe the others from 0 until a run of unused numbers says the table
-    // has ended (a few Deno descriptors, the new connection among them). Listing /proc/self/fd
-    // instead takes milliseconds with a thousand connections open; it is the fallback.
-    for (let fd = 0, unused = 0; unused < PROBE_UNUSED_MAX; fd++) {
-      if (this.#owned.has(fd)) {
-        unused = 0;
-        continue;
-      }
-      const r = probe(fd);
-      if (r === 1) return fd;
-      unused = r < 0 ? unused + 1 : 0;
-    }
-    for (const e of Deno.readDirSync("/proc/self/fd")) {
-      const fd = Number(e.name);
-      if (Number.isInteger(fd) && !this.#owned.has(fd) && probe(fd) === 1) return fd;
-    }
-    return -1;
+    return findTcpFd(this.#lookup, lip, local.port, rip, remote.port, this.#isOwned);
   }
+
+  readonly #lookup: TcpLookupLibc = {
+    getsockname: (fd, addr, len) => this.#c.getsockname(fd, addr, len),
+    getpeername: (fd, addr, len) => this.#c.getpeername(fd, addr, len),
+    errno: () => this.errno(),
+  };
+  readonly #isOwned = (fd: number): boolean => this.#owned.has(fd);
 
   #interrupt(): void {
     this.#c.write(this.#wakeFd, this.#one, 8n);

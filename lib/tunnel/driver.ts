@@ -18,7 +18,6 @@ import {
   NativeLoop,
   WOULD_BLOCK,
 } from "./_native_loop.ts";
-import { parseIpv4 } from "./_udp_native.ts";
 
 /** Milliseconds on a monotonic clock (what every engine call gets as `now`). */
 export function monotonicNow(): number {
@@ -300,11 +299,7 @@ export class DrivenConnection {
   ): Promise<PipeResult> {
     const loop = this.#loop;
     if (loop !== undefined && conn.remoteAddr.transport === "tcp") {
-      const fd = loop.findTcpFd(
-        conn.localAddr as Deno.NetAddr,
-        conn.remoteAddr as Deno.NetAddr,
-        parseIpv4,
-      );
+      const fd = loop.findTcpFd(conn.localAddr as Deno.NetAddr, conn.remoteAddr as Deno.NetAddr);
       if (fd >= 0) return this.#pipeNative(loop, fd, sid, conn, signal, qpp);
     }
     this.activeStreams++;

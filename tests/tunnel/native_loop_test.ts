@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { enableNativeLoop, NativeLoop, WOULD_BLOCK } from "../../lib/tunnel/_native_loop.ts";
-import { parseIpv4 } from "../../lib/tunnel/_udp_native.ts";
 import { UdpEndpoint } from "../../lib/tunnel/udp.ts";
 
 enableNativeLoop();
@@ -121,21 +120,21 @@ Deno.test({
   async fn() {
     const l = loop!;
     const [a, b] = await tcpPair();
-    const fd = l.findTcpFd(a.localAddr, a.remoteAddr, parseIpv4);
+    const fd = l.findTcpFd(a.localAddr, a.remoteAddr);
     assert.ok(fd >= 0);
     // the other end of the pair is another descriptor
-    assert.notEqual(l.findTcpFd(b.localAddr, b.remoteAddr, parseIpv4), fd);
+    assert.notEqual(l.findTcpFd(b.localAddr, b.remoteAddr), fd);
     // an address that is not ours, and IPv6, find nothing
-    assert.equal(l.findTcpFd(a.localAddr, { ...a.remoteAddr, port: 1 }, parseIpv4), -1);
+    assert.equal(l.findTcpFd(a.localAddr, { ...a.remoteAddr, port: 1 }), -1);
     assert.equal(
-      l.findTcpFd({ ...a.localAddr, hostname: "::1" }, a.remoteAddr, parseIpv4),
+      l.findTcpFd({ ...a.localAddr, hostname: "::1" }, a.remoteAddr),
       -1,
     );
     l.detach(fd);
     // a descriptor the loop owns is never handed out again, until it is released
-    assert.equal(l.findTcpFd(a.localAddr, a.remoteAddr, parseIpv4), -1);
+    assert.equal(l.findTcpFd(a.localAddr, a.remoteAddr), -1);
     l.release(fd);
-    assert.equal(l.findTcpFd(a.localAddr, a.remoteAddr, parseIpv4), fd);
+    assert.equal(l.findTcpFd(a.localAddr, a.remoteAddr), fd);
     l.detach(fd);
     const buf = new Uint8Array(64);
     assert.equal(l.read(fd, buf, buf.length), WOULD_BLOCK);
