@@ -1,6 +1,7 @@
 /**
  * `profile_loopback` — pushes data through a kcptun-ts client and server (each its own
  * `deno run` process, default flags, loopback, no link emulator) and reports CPU seconds per GB
+ * (over the whole transfer and over its last two thirds, past ramp-up and most JIT compiling)
  * of each end, their GC counts, and optionally V8 CPU profiles summarised by
  * `profile_top.ts`.
  *
@@ -166,12 +167,19 @@ export async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const meter = { received: 0 };
   const [sender, receiver] = direction === "download" ? [far, app] : [app, far];
+  // CPU once a third of the data is through: past ramp-up and most of V8's compiling
+  let warm: { cpu: [number, number][]; bytes: number } | undefined;
+  const poll = setInterval(() => {
+    if (warm !== undefined || meter.received < bytes / 3) return;
+    warm = { cpu: [cpuTimes(client.pid), cpuTimes(server.pid)], bytes: meter.received };
+  }, 20);
   const [sent, got] = await Promise.all([
     sendSide(sender, makePattern(1), { bytes }),
     receiveSide(receiver, meter),
   ]);
   const seconds = (performance.now() - t0) / 1000;
   const after = [cpuTimes(client.pid), cpuTimes(server.pid)];
+  clearInterval(poll);
   closeQuietly(app);
   closeQuietly(far);
   target.close();
@@ -198,6 +206,16 @@ export async function main(argv: string[]): Promise<number> {
       }, ` +
       `system ${((sys[0] + sys[1]) / gb).toFixed(1)})`,
   );
+  if (warm !== undefined) {
+    const w = warm;
+    const wgb = (got.bytes - w.bytes) / 1e9;
+    const wc = [0, 1].map((i) => after[i][0] + after[i][1] - w.cpu[i][0] - w.cpu[i][1]);
+    console.log(
+      `warm CPU s/GB (last two thirds): client ${(wc[0] / wgb).toFixed(1)}, server ${
+        (wc[1] / wgb).toFixed(1)
+      }, total ${((wc[0] + wc[1]) / wgb).toFixed(1)}`,
+    );
+  }
   console.log(`GC client: ${gcText(0, client.gcs)}`);
   console.log(`GC server: ${gcText(1, server.gcs)}`);
   if (profDir !== undefined) {

@@ -16,6 +16,13 @@
  * A descriptor handed to the loop is taken out of Deno's epoll sets ({@link NativeLoop.detach}),
  * so its events wake only us; Deno must then never wait on it again (its close still works).
  *
+ * Receive coalescing: on a slow link datagrams arrive one at a time, and each wake-up costs more
+ * than the datagram's own work. After a wake-up that handled events of ours, the loop may first
+ * sleep a little before it looks again ({@link NativeLoop.coalesce}): a share of the round-trip
+ * time the sessions asked for, never past a timer. What arrived meanwhile is then read in one
+ * batch. The drivers ask for {@link coalesceMs} of their smoothed RTT, so a link with RTT under
+ * 32 ms (a LAN, loopback) never waits.
+ *
  * `KCPTUN_LOOP=deno` in the environment turns the loop off (Deno's loop drives everything).
  *
  * @module
@@ -72,6 +79,27 @@ export const WAIT_CAP_MS = 50;
 export const YIELD_MS = 50;
 /** `read`/`write` result for "would block". */
 export const WOULD_BLOCK = -2;
+/** Longest receive-coalescing sleep, ms. */
+export const COALESCE_MAX_MS = 4;
+/** Receive coalescing waits at most this share of the smoothed RTT. */
+export const COALESCE_RTT_SHARE = 1 / 16;
+/** Receive coalescing only pays when a sleep gathers at least this many datagrams on average. */
+export const COALESCE_MIN_BATCH = 2;
+
+/**
+ * The receive-coalescing sleep (whole ms, 0 for none) a session asks for, from its smoothed
+ * round-trip time `srtt` (ms; 0 before the first sample) and its recent arrival rate `perMs`
+ * (datagrams per ms): {@link COALESCE_RTT_SHARE} of the RTT, at most {@link COALESCE_MAX_MS},
+ * and only when such a sleep would gather at least {@link COALESCE_MIN_BATCH} datagrams — the
+ * receiving end of a bulk transfer, not the sending end that gets a few ACKs, nor an
+ * interactive stream. Each end adds at most that much to a datagram's delivery, so a round
+ * trip grows by at most 2/32 of itself.
+ */
+export function coalesceMs(srtt: number, perMs: number): number {
+  if (!(srtt > 0)) return 0;
+  const ms = Math.min(COALESCE_MAX_MS, Math.floor(srtt * COALESCE_RTT_SHARE));
+  return ms * perMs >= COALESCE_MIN_BATCH ? ms : 0;
+}
 
 /** Handler of a watched descriptor; `events` is a mask of `EV_*`. */
 export type FdHandler = (events: number) => void;
@@ -145,6 +173,16 @@ export class NativeLoop {
   #running = false;
   #idleWaiting = false;
   #lastYield = 0;
+  /** Sessions asking for each coalescing sleep, index = ms. */
+  readonly #coalesceAsks = new Int32Array(COALESCE_MAX_MS + 1);
+  /** The sleep in force: the least any session asks for (0 when none asks). */
+  #coalesce = 0;
+  /** Events of our own descriptors handled in the last iteration. */
+  #ownEvents = 0;
+  /** An epoll set with nothing in it: waiting on it is a sleep. */
+  #sleepEp = -1;
+  /** Coalescing sleeps taken so far. */
+  coalesced = 0;
   /** `epoll_wait` returns (wake-ups) so far. */
   wakes = 0;
   /** Descriptors taken over from Deno so far (UDP sockets and piped TCP connections). */
@@ -271,6 +309,25 @@ export class NativeLoop {
     return t;
   }
 
+  /**
+   * Moves one session's receive-coalescing request from `from` ms to `to` ms (see
+   * {@link coalesceMs}); -1 for "none" (a session that starts, or ends). The loop sleeps the
+   * least any session asks for, so one session on a fast path turns coalescing off for all.
+   */
+  coalesce(from: number, to: number): void {
+    const asks = this.#coalesceAsks;
+    if (from >= 0) asks[Math.min(from, COALESCE_MAX_MS)]--;
+    if (to >= 0) asks[Math.min(to, COALESCE_MAX_MS)]++;
+    let ms = 0;
+    while (ms <= COALESCE_MAX_MS && asks[ms] === 0) ms++;
+    this.#coalesce = ms > COALESCE_MAX_MS ? 0 : ms;
+  }
+
+  /** The receive-coalescing sleep in force, ms (0: none). */
+  get coalescing(): number {
+    return this.#coalesce;
+  }
+
   /** Runs `f` at the end of the current iteration (call only while {@link NativeLoop.inside}). */
   after(f: () => void): void {
     this.#after.push(f);
@@ -395,6 +452,13 @@ export class NativeLoop {
           const d = Math.ceil(this.#heap[0].at - performance.now());
           timeout = d <= 0 ? 0 : d < WAIT_CAP_MS ? d | 0 : WAIT_CAP_MS;
         }
+        if (this.#ownEvents > 0 && this.#coalesce > 0 && timeout > 0) {
+          // let arrivals gather (never past a timer), then take them all without blocking
+          if (this.#sleepEp < 0) this.#sleepEp = c.epoll_create1(O_CLOEXEC);
+          c.epoll_wait(this.#sleepEp, this.#evs, 1, Math.min(this.#coalesce, timeout));
+          this.coalesced++;
+          timeout = 0;
+        }
         n = c.epoll_wait(this.#epAll, this.#evs, MAX_EVENTS, timeout);
       }
       this.wakes++;
@@ -411,10 +475,12 @@ export class NativeLoop {
     NativeLoop.inside = true;
     try {
       const view = this.#evsView;
+      let own = 0;
       for (let i = 0; i < n; i++) {
         const fd = view.getUint32(i * EVENT_SIZE + 4, true);
         const f = this.#handlers.get(fd);
         if (f !== undefined) {
+          own++;
           this.#guard(f, view.getUint32(i * EVENT_SIZE, true));
         } else if (fd === this.#wakeFd) {
           this.#c.read(this.#wakeFd, this.#eight, 8n);
@@ -422,6 +488,7 @@ export class NativeLoop {
           NativeLoop.dirty = true; // one of Deno's
         }
       }
+      this.#ownEvents = own;
       // the timers due now; one set while they run goes into the heap for the next iteration,
       // so a timer that keeps re-arming itself in the past cannot hold the loop here
       const h = this.#heap;

@@ -10,6 +10,7 @@ import { type ConnectionOptions, TunnelConnection } from "../session/connection.
 import type { Qpp } from "../qpp/qpp.ts";
 import { TokenBucket } from "../session/token_bucket.ts";
 import {
+  coalesceMs,
   EV_ERR,
   EV_HUP,
   EV_IN,
@@ -59,6 +60,8 @@ export interface PipeResult {
 }
 
 const PIPE_READ_SIZE = 32768;
+/** How often (ms) a connection re-decides its receive-coalescing request from its arrival rate. */
+const ARRIVAL_WINDOW_MS = 250;
 const PIPE_WRITE_SIZE = 65536;
 
 /** A {@link TunnelConnection} with a timer and stream waits. */
@@ -83,11 +86,17 @@ export class DrivenConnection {
   #paceTimer: ReturnType<typeof setTimeout> | LoopTimer | undefined;
   /** The tunnel's own loop when it runs (timers and TCP pipes go through it), else undefined. */
   readonly #loop: NativeLoop | undefined;
+  /** The receive-coalescing sleep this connection asks of the loop (ms), -1 once closed. */
+  #coalesce = 0;
+  /** Datagrams in since {@link DrivenConnection.#arrivalsSince} (for the coalescing request). */
+  #arrivals = 0;
+  #arrivalsSince = 0;
 
   /** Creates and starts the connection. */
   constructor(options: ConnectionOptions, hooks: DriverHooks) {
     this.#hooks = hooks;
     this.#loop = NativeLoop.get();
+    this.#loop?.coalesce(-1, 0);
     this.#closedPromise = new Promise((r) => this.#resolveClosed = r);
     const now = monotonicNow();
     if ((hooks.rateLimit ?? 0) > 0) this.#bucket = new TokenBucket(hooks.rateLimit!, now);
@@ -205,6 +214,8 @@ export class DrivenConnection {
     if (this.#closed) return;
     this.#closed = true;
     NativeLoop.dirty = true;
+    this.#loop?.coalesce(this.#coalesce, -1);
+    this.#coalesce = -1;
     this.#clearTimer(this.#timer);
     this.#timer = undefined;
     this.#clearTimer(this.#paceTimer);
@@ -237,6 +248,15 @@ export class DrivenConnection {
     if (this.#closed) return;
     const now = monotonicNow();
     const next = this.tc.tick(now);
+    if (this.#loop !== undefined && now - this.#arrivalsSince >= ARRIVAL_WINDOW_MS) {
+      const ms = coalesceMs(this.tc.session.kcp.srtt, this.#arrivals / (now - this.#arrivalsSince));
+      this.#arrivals = 0;
+      this.#arrivalsSince = now;
+      if (ms !== this.#coalesce && !this.#closed) {
+        this.#loop.coalesce(this.#coalesce, ms);
+        this.#coalesce = ms;
+      }
+    }
     this.#schedule(next, now);
   };
 
@@ -249,6 +269,7 @@ export class DrivenConnection {
     if (this.#closed) return false;
     // one clock read per datagram (each is an op call of about 0.35 µs)
     const now = monotonicNow();
+    this.#arrivals++;
     const ok = this.tc.input(buf, length, now);
     if (ok) this.#kick(now);
     return ok;
@@ -258,6 +279,7 @@ export class DrivenConnection {
   inputPayload(buf: Uint8Array, offset: number, length: number): void {
     if (this.#closed) return;
     const now = monotonicNow();
+    this.#arrivals++;
     this.tc.inputPayload(buf, offset, length, now);
     this.#kick(now);
   }

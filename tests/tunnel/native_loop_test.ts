@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { enableNativeLoop, NativeLoop, WOULD_BLOCK } from "../../lib/tunnel/_native_loop.ts";
+import {
+  COALESCE_MAX_MS,
+  coalesceMs,
+  enableNativeLoop,
+  NativeLoop,
+  WOULD_BLOCK,
+} from "../../lib/tunnel/_native_loop.ts";
 import { UdpEndpoint } from "../../lib/tunnel/udp.ts";
 
 enableNativeLoop();
@@ -182,5 +188,87 @@ Deno.test({
     rx.close();
     tx.close();
     await loopDone;
+  },
+});
+
+Deno.test("coalesceMs: a sixteenth of the RTT, at most 4 ms, only for a receiver that gathers two datagrams a sleep", () => {
+  // no RTT sample yet: never
+  assert.equal(coalesceMs(0, 10), 0);
+  // loopback and LAN paths (RTT under 16 ms): never
+  assert.equal(coalesceMs(15.9, 100), 0);
+  assert.equal(coalesceMs(16, 2), 1);
+  // the 2 % profile (RTT ≈ 45 ms, ≈ 3.8 datagrams per ms) and the bursty one (≈ 90 ms, 1.2/ms)
+  assert.equal(coalesceMs(45, 3.8), 2);
+  assert.equal(coalesceMs(90, 1.2), 4);
+  // capped at COALESCE_MAX_MS
+  assert.equal(coalesceMs(1000, 1), COALESCE_MAX_MS);
+  // the sending end, which gets a few ACKs, and an interactive stream do not wait
+  assert.equal(coalesceMs(90, 0.05), 0);
+  assert.equal(coalesceMs(45, 0.99), 0);
+  assert.equal(coalesceMs(45, 1), 2);
+  assert.equal(coalesceMs(NaN, 5), 0);
+});
+
+Deno.test({
+  name:
+    "native loop: the coalescing sleep in force is the least any session asks, 0 once none asks",
+  ignore,
+  fn() {
+    const l = loop!;
+    assert.equal(l.coalescing, 0);
+    l.coalesce(-1, 3);
+    assert.equal(l.coalescing, 3);
+    l.coalesce(-1, 2);
+    assert.equal(l.coalescing, 2);
+    // a session on a fast path (asking 0) turns it off for all
+    l.coalesce(-1, 0);
+    assert.equal(l.coalescing, 0);
+    l.coalesce(0, 4);
+    assert.equal(l.coalescing, 2);
+    l.coalesce(2, -1);
+    assert.equal(l.coalescing, 3);
+    l.coalesce(3, -1);
+    assert.equal(l.coalescing, 4);
+    l.coalesce(4, -1);
+    assert.equal(l.coalescing, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "native loop: with coalescing in force, a wake-up that read datagrams is followed by a sleep",
+  ignore,
+  async fn() {
+    const l = loop!;
+    const tx = new UdpEndpoint("127.0.0.1", 0);
+    const run = async (ms: number): Promise<number> => {
+      const rx = new UdpEndpoint("127.0.0.1", 0);
+      const got: number[] = [];
+      let done!: () => void;
+      const all = new Promise<void>((r) => done = r);
+      const loopDone = rx.start((buf) => {
+        got.push(buf[0]);
+        if (got.length === 10) done();
+      });
+      l.coalesce(-1, ms);
+      // a session always has a timer; without one the loop waits on a worker instead
+      const keep = l.timer(performance.now() + 1000, () => {});
+      const before = l.coalesced;
+      for (let i = 0; i < 10; i++) tx.send(Uint8Array.of(i), 1, rx.addr);
+      await tx.flushed();
+      await all;
+      await new Promise((r) => setTimeout(r, 20));
+      const slept = l.coalesced - before;
+      keep.cancel();
+      l.coalesce(ms, -1);
+      assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => i));
+      rx.close();
+      await loopDone;
+      return slept;
+    };
+    assert.equal(await run(0), 0);
+    assert.ok(await run(2) >= 1);
+    assert.equal(l.coalescing, 0);
+    tx.close();
   },
 });
