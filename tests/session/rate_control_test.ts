@@ -170,7 +170,9 @@ function lossyRounds(rounds: { sent: number; delivered: number; low: number }[])
     rc.update(now, { delivered, rtt: low, inflight: 10, sent, lowRtt: low });
   };
   rc.update(0, { delivered: 0, rtt: 100, inflight: 10, sent: 0, lowRtt: 100 });
-  for (let i = 0; i < 5; i++) feed(100_000, 100_000, 100);
+  // startup: the first round sets the estimate; of the flat, queue-free ones after it, three are
+  // not counted as a plateau and three are; then drain, then probe
+  for (let i = 0; i < 8; i++) feed(100_000, 100_000, 100);
   assert.equal(rc.state, "probe");
   assert.equal(rc.bottleneckRate, 1_000_000);
   return rounds.map((r) => {
@@ -190,6 +192,40 @@ Deno.test("rate control: random loss without a queue holds the estimate at the s
   // sending less than the estimate (an idle spell) never lifts it above the delivery rate
   const slow = lossyRounds(Array(12).fill({ sent: 50_000, delivered: 50_000, low: 100 }));
   assert.equal(slow.at(-1), 500_000);
+});
+
+Deno.test("rate control: startup does not take up to three flat rounds without a queue for a plateau", () => {
+  /** States after each 100 ms round delivering 100 kB (flat) with lowest RTT `low`. */
+  const states = (low: number, rounds: number): string[] => {
+    const rc = new RateController(1322);
+    let now = 0, delivered = 0;
+    rc.update(0, { delivered: 0, rtt: 100, inflight: 10, sent: 0, lowRtt: 100 });
+    const out: string[] = [];
+    for (let i = 0; i < rounds; i++) {
+      now += 100;
+      delivered += 100_000;
+      // the first round sets the baseline of 100 ms; `low` applies from the second on
+      const l = i === 0 ? 100 : low;
+      rc.update(now, { delivered, rtt: l, inflight: 10, sent: delivered, lowRtt: l });
+      out.push(rc.state);
+    }
+    return out;
+  };
+  // a queue (lowest RTT 100 → 160 ms): the link is full, three flat rounds end startup
+  assert.deepEqual(states(160, 6), ["startup", "startup", "startup", "drain", "probe", "probe"]);
+  // no queue: loss bursts, not the link, held delivery flat; three more rounds, then it ends
+  // all the same (a path that never queues must leave startup too)
+  assert.deepEqual(states(100, 9), [
+    "startup",
+    "startup",
+    "startup",
+    "startup",
+    "startup",
+    "startup",
+    "drain",
+    "probe",
+    "probe",
+  ]);
 });
 
 Deno.test("rate control: the window never drops below its floor", () => {
