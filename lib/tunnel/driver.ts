@@ -60,9 +60,9 @@ export interface PipeResult {
 }
 
 const PIPE_READ_SIZE = 32768;
+const PIPE_WRITE_SIZE = 65536;
 /** How often (ms) a connection re-decides its receive-coalescing request from its arrival rate. */
 const ARRIVAL_WINDOW_MS = 250;
-const PIPE_WRITE_SIZE = 65536;
 
 /** A {@link TunnelConnection} with a timer and stream waits. */
 export class DrivenConnection {
