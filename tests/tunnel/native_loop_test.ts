@@ -164,6 +164,24 @@ Deno.test({
   },
 });
 
+/**
+ * Starts `rx` keeping each datagram's first byte in `got`; `all` resolves once `n` arrived,
+ * `loopDone` when the receive loop ends.
+ */
+function collect(
+  rx: UdpEndpoint,
+  n: number,
+): { got: number[]; all: Promise<void>; loopDone: Promise<void> } {
+  const got: number[] = [];
+  let done!: () => void;
+  const all = new Promise<void>((r) => done = r);
+  const loopDone = rx.start((buf) => {
+    got.push(buf[0]);
+    if (got.length === n) done();
+  });
+  return { got, all, loopDone };
+}
+
 Deno.test({
   name: "native loop: a UDP endpoint receives through it, and closing ends the receive loop",
   ignore,
@@ -171,13 +189,7 @@ Deno.test({
     const rx = new UdpEndpoint("127.0.0.1", 0);
     const tx = new UdpEndpoint("127.0.0.1", 0);
     assert.equal(rx.ownLoop, true);
-    const got: number[] = [];
-    let done!: () => void;
-    const all = new Promise<void>((r) => done = r);
-    const loopDone = rx.start((buf) => {
-      got.push(buf[0]);
-      if (got.length === 20) done();
-    });
+    const { got, all, loopDone } = collect(rx, 20);
     const wakes = loop!.wakes;
     for (let i = 0; i < 20; i++) tx.send(Uint8Array.of(i), 1, rx.addr);
     await tx.flushed();
@@ -243,13 +255,7 @@ Deno.test({
     const tx = new UdpEndpoint("127.0.0.1", 0);
     const run = async (ms: number): Promise<number> => {
       const rx = new UdpEndpoint("127.0.0.1", 0);
-      const got: number[] = [];
-      let done!: () => void;
-      const all = new Promise<void>((r) => done = r);
-      const loopDone = rx.start((buf) => {
-        got.push(buf[0]);
-        if (got.length === 10) done();
-      });
+      const { got, all, loopDone } = collect(rx, 10);
       l.coalesce(-1, ms);
       // a session always has a timer; without one the loop waits on a worker instead
       const keep = l.timer(performance.now() + 1000, () => {});
