@@ -108,6 +108,15 @@ const ASK_TELL = 2;
  * JavaScript runtime, and a 4-segment burst (about 5.5 kB) is far below any bottleneck queue.
  */
 const PACE_SLICE_SEGMENTS = 4;
+/**
+ * Segments per pacing slice at most. Between the two bounds a slice holds what the rate sends in
+ * {@link PACE_SLICE_RTT_SHARE} of the smoothed RTT, so slow paths with long RTTs wake the sender
+ * (and, as each slice arrives as one train, the receiver) less often, while a burst still
+ * drains from a bottleneck queue within an eighth of a round trip.
+ */
+const PACE_SLICE_MAX_SEGMENTS = 16;
+/** Share of the smoothed RTT a pacing slice may span (see {@link PACE_SLICE_MAX_SEGMENTS}). */
+const PACE_SLICE_RTT_SHARE = 1 / 8;
 /** Default send window (`IKCP_WND_SND`), segments. */
 const WND_SND = 32;
 /** Default receive window (`IKCP_WND_RCV`), segments. */
@@ -1115,11 +1124,29 @@ export class Kcp {
     putU32(buf, ptr + KCP_OFF_LEN, len, le);
   }
 
-  /** Pacing burst allowance: one slice of segments or 4 ms at the rate, whichever is more. */
+  /** Pacing burst allowance: one slice or 4 ms at the rate, whichever is more. */
   private paceBurst(rate: number): number {
-    const min = PACE_SLICE_SEGMENTS * (this.segSize + KCP_OVERHEAD);
+    const slice = this.paceSlice(rate);
     const b = Math.floor(rate * 0.004);
-    return b > min ? b : min;
+    return b > slice ? b : slice;
+  }
+
+  /**
+   * Bytes a paced sender releases per wake-up: 2 ms at the rate, or if more, the segments the
+   * rate sends in {@link PACE_SLICE_RTT_SHARE} of the smoothed RTT, kept within
+   * {@link PACE_SLICE_SEGMENTS}..{@link PACE_SLICE_MAX_SEGMENTS}. Waking for one segment at a
+   * time would cost a timer per datagram on slow links.
+   */
+  private paceSlice(rate: number): number {
+    const seg = this.segSize + KCP_OVERHEAD;
+    let n = Math.floor((rate * this.rxSrtt * PACE_SLICE_RTT_SHARE) / (1000 * seg));
+    n = n < PACE_SLICE_SEGMENTS
+      ? PACE_SLICE_SEGMENTS
+      : n > PACE_SLICE_MAX_SEGMENTS
+      ? PACE_SLICE_MAX_SEGMENTS
+      : n;
+    const t = rate * 0.002;
+    return t > n * seg ? t : n * seg;
   }
 
   /** Adds the budget earned since the last refill, up to the burst allowance. */
@@ -1133,16 +1160,12 @@ export class Kcp {
   }
 
   /**
-   * When (uint32 ms, at least 1 ms after the last refill) the budget allows the next slice:
-   * {@link PACE_SLICE_SEGMENTS} segments or 2 ms at the rate, whichever is more (less if less is
-   * queued). Waking for one segment at a time would cost a timer per datagram on slow links.
+   * When (uint32 ms, at least 1 ms after the last refill) the budget allows the next slice
+   * ({@link Kcp.paceSlice}, less if less is queued).
    */
   private paceDue(): number {
     const seg = this.segSize + KCP_OVERHEAD;
-    const slice = Math.min(
-      Math.max(PACE_SLICE_SEGMENTS * seg, this.paceRate * 0.002),
-      this.sndQueue.size * seg,
-    );
+    const slice = Math.min(this.paceSlice(this.paceRate), this.sndQueue.size * seg);
     const wait = Math.ceil(((slice > 1 ? slice : 1) - this.paceTokens) * 1000 / this.paceRate);
     return (this.paceLast + (wait > 1 ? wait : 1)) >>> 0;
   }

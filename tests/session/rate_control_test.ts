@@ -403,3 +403,51 @@ Deno.test("rate control: rescale moves the estimate, pacing and window by the fa
   }
   assert.ok(Math.abs(rc.bottleneckRate - 3_000_000 * f) < 1e-6, String(rc.bottleneckRate));
 });
+
+Deno.test("kcp pacing: a slice holds an eighth of the RTT at the rate, within 4..16 segments", () => {
+  /**
+   * The most bytes a paced sender emits in one millisecond (past its first second), over a
+   * path of `oneWayMs` each way whose receiver acknowledges every `ackMs`.
+   */
+  const medianSlice = (oneWayMs: number, ackMs: number): { slice: number; srtt: number } => {
+    let now = 0;
+    const toB: [number, Uint8Array][] = [];
+    const toA: [number, Uint8Array][] = [];
+    let burst = 0;
+    const a = new Kcp(1, (buf, size) => {
+      toB.push([now + oneWayMs, buf.slice(0, size)]);
+      burst += size;
+    }, {});
+    const b = new Kcp(1, (buf, size) => toA.push([now + oneWayMs, buf.slice(0, size)]), {});
+    for (const k of [a, b]) k.setWindowSize(4096, 4096);
+    // the sender's own flush interval is long, so what it sends are pacing slices: on its timer
+    // once a slice's budget has built up, or less on an ACK that comes sooner
+    a.setNoDelay(0, 100, 2, 1);
+    b.setNoDelay(0, ackMs, 2, 1);
+    a.pacingRate = 1_400_000;
+    const sink = new Uint8Array(1 << 20);
+    const bursts: number[] = [];
+    for (; now < 3000; now++) {
+      burst = 0;
+      if (a.waitSnd() < 2048) a.send(new Uint8Array(1376 * 64));
+      while (toB.length > 0 && toB[0][0] <= now) b.input(toB.shift()![1], true, now);
+      while (toA.length > 0 && toA[0][0] <= now) a.input(toA.shift()![1], true, now);
+      while (b.recv(sink) > 0) { /* drain */ }
+      a.update(now);
+      b.update(now);
+      if (now >= 1000 && burst > 0) bursts.push(burst);
+    }
+    return { slice: Math.max(...bursts), srtt: a.srtt };
+  };
+  const seg = 1400; // mss 1376 + 24-byte header
+  // about 100 ms RTT: 1.4 MB/s × srtt/8 ≈ 12 segments per wake-up
+  const mid = medianSlice(40, 30);
+  assert.ok(mid.srtt >= 80 && mid.srtt < 120, `srtt ${mid.srtt}`);
+  const expected = Math.floor((1_400_000 * mid.srtt) / 8 / 1000 / seg) * seg;
+  assert.ok(Math.abs(mid.slice - expected) <= seg, `slice ${mid.slice}, srtt ${mid.srtt}`);
+  // 10 ms RTT: an eighth is 1.75 kB, so the 4-segment floor holds
+  assert.equal(medianSlice(5, 10).slice, 4 * seg);
+  // 400 ms RTT: 70 kB would be an eighth; 16 segments at most
+  const far = medianSlice(200, 30);
+  assert.equal(far.slice, 16 * seg, `srtt ${far.srtt}, slice ${far.slice}`);
+});
