@@ -18,6 +18,9 @@ const SLICES = 16;
 /** The word loop reads 32-bit little-endian words through an Int32Array view. */
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
+/** Calls that prime the loop's type feedback (see {@linkcode primeFeedback}). */
+const PRIME_CALLS = 16;
+
 /** Shortest input for which making a word view pays off. */
 const WORD_MIN = 64;
 
@@ -113,8 +116,11 @@ function crcLoop(t: Int32Array, buf: Uint8Array, start: number, end: number): nu
  * around it had never run; later calls with a few trailing bytes then deoptimized that code
  * ("insufficient type feedback for binary operation"), and as V8 keeps OSR code cached, they did
  * so again on every such call: 62 times in a 12 s tunnel run, measured with `--trace-deopt`.
+ * It takes several calls: V8 allocates a function's feedback vector only after its first
+ * calls (8 by default), and feedback from calls before that is lost. With one priming call the
+ * receiving end still deoptimized the on-stack code seven times in its first second.
  */
 function primeFeedback(t: Int32Array): void {
   const sample = new Uint8Array(WORD_MIN + 8);
-  crcLoop(t, sample, 1, sample.length - 1);
+  for (let i = 0; i < PRIME_CALLS; i++) crcLoop(t, sample, 1, sample.length - 1);
 }
