@@ -1,12 +1,12 @@
 /**
- * OpenSSL's libcrypto through Deno's FFI: AES in ECB, CBC and GCM mode working on
- * caller buffers, one native call per datagram and no allocation.
+ * OpenSSL's libcrypto through Deno's FFI: AES in ECB, CBC and GCM mode working on caller
+ * buffers, one native call per datagram and no allocation.
  *
  * Why: Deno's `node:crypto` allocates an output buffer per `update`, wraps it in several layers
  * of JavaScript, and its CBC (our CFB encryption path) runs block by block; per 1344-byte
  * datagram that measured about 8.7 µs to encrypt and 3.9 µs to decrypt, against 1.6 µs and
- * 0.45 µs here (AES-NI through EVP; see `_aes_native.ts`). AES-128-GCM measured 33 µs per datagram with a cipher
- * object per packet and about 1 µs here.
+ * 0.45 µs here (AES-NI through EVP; see `_aes_native.ts`). AES-128-GCM measured 33 µs per
+ * datagram with a cipher object per packet and about 1 µs here.
  *
  * Used only where it is safe and allowed: Linux (macOS's system libcrypto aborts the process
  * when loaded directly), FFI permission already granted (never prompts), and a libcrypto that
@@ -88,7 +88,7 @@ export class EvpCipher {
   }
 
   /**
-   * A context for OpenSSL cipher `name` (e.g. `aes-256-cfb`, `aes-128-ecb`, `aes-128-gcm`), or
+   * A context for OpenSSL cipher `name` (e.g. `aes-256-cbc`, `aes-128-ecb`, `aes-128-gcm`), or
    * undefined when OpenSSL or the cipher is unavailable. Padding is off.
    */
   static create(
