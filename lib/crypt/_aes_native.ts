@@ -11,13 +11,13 @@
  *   a per-key constant. Both backends decrypt this way (the ECB blocks run in parallel).
  * - Encryption is sequential, but one native CBC call still does it (`node:crypto` has no CFB,
  *   and OpenSSL's own CFB-128 calls its block function once per 16 bytes). CBC with IV r
- *   computes Z_0 = E(r ⊕ W_0), Z_i = E(Z_{i-1} ⊕ W_i). Feeding W_0 = C_0 ⊕ r and W_i = P_i (i ≥ 1) gives Z_0 = E(C_0) =
- *   t_1 and, inductively, Z_i = E(t_i ⊕ P_i) = E(C_i) = t_{i+1}. So one CBC call over
- *   (C_0 ⊕ r) ‖ P_1 ‖ … ‖ P_{m-2} yields t_1..t_{m-1}. A long-lived CBC object is reused: r is
- *   simply its chaining register, i.e. the last output block of the previous call, which we
- *   track. Deno's `node:crypto` has no aes-192-cbc, so there AES-192 encryption runs the
- *   JavaScript AES fused into the CFB loop instead. Per-block native ECB calls measured ~13×
- *   slower (about 1.2 µs of call overhead per 16-byte block).
+ *   computes Z_0 = E(r ⊕ W_0), Z_i = E(Z_{i-1} ⊕ W_i). Feeding W_0 = C_0 ⊕ r and W_i = P_i
+ *   (i ≥ 1) gives Z_0 = E(C_0) = t_1 and, inductively, Z_i = E(t_i ⊕ P_i) = E(C_i) = t_{i+1}.
+ *   So one CBC call over (C_0 ⊕ r) ‖ P_1 ‖ … ‖ P_{m-2} yields t_1..t_{m-1}. A long-lived CBC
+ *   object is reused: r is simply its chaining register, i.e. the last output block of the
+ *   previous call, which we track. Deno's `node:crypto` has no aes-192-cbc, so there AES-192
+ *   encryption runs the JavaScript AES fused into the CFB loop instead. Per-block native ECB
+ *   calls measured ~13× slower (about 1.2 µs of call overhead per 16-byte block).
  *
  * Measured per 1344-byte datagram with AES-256: `node:crypto` encrypt 8.7 µs, decrypt 3.9 µs
  * (it allocates an output buffer per call); OpenSSL 1.6 µs and 0.45 µs, allocating nothing.
