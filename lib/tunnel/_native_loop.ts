@@ -84,9 +84,11 @@ export const COALESCE_MAX_MS = 4;
 /**
  * Receive coalescing waits at most this share of the smoothed RTT. A sixteenth saved more CPU on
  * the 50 Mbit/s, 40 ms, 2 % profile (2 ms sleeps: the receiving client's CPU per GB fell by about
- * a quarter) but cost goodput there: 38.0 instead of 40–41 Mbit/s in the bench, since the sender's
- * rate control sees the ACKs bunched and the RTT noisier. At a thirty-second (1 ms there) four
- * alternated 80 MB runs each took 15.5–15.7 s with and without it.
+ * a quarter) but cost goodput there: 38.0 instead of 40–41 Mbit/s in the bench; in later
+ * concurrent pairs −1.6 %. That loss comes from handling the datagrams (and so the ACKs) later,
+ * not from noisier RTT samples: 0–5 ms of random noise added to every sample changed nothing. At
+ * a thirty-second (1 ms there) four alternated 80 MB runs each took 15.5–15.7 s with and without
+ * it.
  */
 export const COALESCE_RTT_SHARE = 1 / 32;
 /** Receive coalescing only pays when a sleep gathers at least this many datagrams on average. */
