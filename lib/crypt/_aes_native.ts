@@ -52,15 +52,15 @@ function xorFirst(buf: Uint8Array, len: number, first: Uint8Array): void {
   for (let j = 0; j < head; j++) buf[j] ^= first[j];
 }
 
-/** Runs a long-lived CBC encryptor over `src[0, fed)` and returns the blocks it output. */
-type CbcRun = (src: Uint8Array, fed: number) => Uint8Array;
+/** Runs a long-lived native encryptor (CBC or ECB) over `src[0, fed)`; returns its output blocks. */
+type BlockRun = (src: Uint8Array, fed: number) => Uint8Array;
 
 /**
  * Encrypts `buf[0, len)` (len > 16) with the CBC trick (see the module doc) once its first block
  * is encrypted: `reg` is the CBC object's chaining register (the last block it output), `cbc`
  * the one native call, which yields the keystream t_1 onwards.
  */
-function cbcKeystreamEncrypt(buf: Uint8Array, len: number, reg: Uint8Array, cbc: CbcRun): void {
+function cbcKeystreamEncrypt(buf: Uint8Array, len: number, reg: Uint8Array, cbc: BlockRun): void {
   const fed = ((len - 1) >>> 4) << 4;
   for (let j = 0; j < BLOCK; j++) buf[j] ^= reg[j];
   const ks = cbc(buf, fed);
@@ -69,6 +69,15 @@ function cbcKeystreamEncrypt(buf: Uint8Array, len: number, reg: Uint8Array, cbc:
     reg[j] = ks[fed - BLOCK + j];
   }
   xorInto(buf, BLOCK, ks, 0, len - BLOCK);
+}
+
+/**
+ * Decrypts `buf[0, len)` in place (see the module doc): `ecb` turns C_0..C_{m-2} into the
+ * keystream t_1..t_{m-1} in one call, `first` is t_0 = E(IV).
+ */
+function ecbKeystreamDecrypt(buf: Uint8Array, len: number, first: Uint8Array, ecb: BlockRun): void {
+  if (len > BLOCK) xorInto(buf, BLOCK, ecb(buf, ((len - 1) >>> 4) << 4), 0, len - BLOCK);
+  xorFirst(buf, len, first);
 }
 
 /** OpenSSL: the CBC trick to encrypt, EVP ECB keystream to decrypt, both into a scratch buffer. */
@@ -94,12 +103,15 @@ class OpenSslAesCfb implements CfbImpl {
     return ecb === undefined ? undefined : new OpenSslAesCfb(cbc, ecb);
   }
 
-  /** The CBC over `src[0, fed)` into the scratch buffer, which it returns. */
-  readonly #runCbc: CbcRun = (src, fed) => {
+  /** Runs `cipher` over `src[0, fed)` into the scratch buffer, which it returns. */
+  #run(cipher: EvpCipher, src: Uint8Array, fed: number): Uint8Array {
     if (this.#ks.length < fed) this.#ks = new Uint8Array(fed);
-    this.#cbc.update(this.#ks, src, fed);
+    cipher.update(this.#ks, src, fed);
     return this.#ks;
-  };
+  }
+
+  readonly #runCbc: BlockRun = (src, fed) => this.#run(this.#cbc, src, fed);
+  readonly #runEcb: BlockRun = (src, fed) => this.#run(this.#ecb, src, fed);
 
   encrypt(buf: Uint8Array, len: number): void {
     xorFirst(buf, len, this.#first);
@@ -107,13 +119,7 @@ class OpenSslAesCfb implements CfbImpl {
   }
 
   decrypt(buf: Uint8Array, len: number): void {
-    if (len > BLOCK) {
-      const fed = ((len - 1) >>> 4) << 4;
-      if (this.#ks.length < fed) this.#ks = new Uint8Array(fed);
-      this.#ecb.update(this.#ks, buf, fed);
-      xorInto(buf, BLOCK, this.#ks, 0, len - BLOCK);
-    }
-    xorFirst(buf, len, this.#first);
+    ecbKeystreamDecrypt(buf, len, this.#first, this.#runEcb);
   }
 }
 
@@ -156,15 +162,12 @@ class NodeAesCfb implements CfbImpl {
   }
 
   /** The CBC over `src[0, fed)`; `node:crypto` returns a new buffer. */
-  readonly #runCbc: CbcRun = (src, fed) => this.#cbc!.update(src.subarray(0, fed));
+  readonly #runCbc: BlockRun = (src, fed) => this.#cbc!.update(src.subarray(0, fed));
+  /** The ECB over `src[0, fed)`; a new buffer too. */
+  readonly #runEcb: BlockRun = (src, fed) => this.#ecb.update(src.subarray(0, fed));
 
   decrypt(buf: Uint8Array, len: number): void {
-    if (len > BLOCK) {
-      const fed = ((len - 1) >>> 4) << 4;
-      const ks = this.#ecb.update(buf.subarray(0, fed));
-      xorInto(buf, BLOCK, ks, 0, len - BLOCK);
-    }
-    xorFirst(buf, len, this.#first);
+    ecbKeystreamDecrypt(buf, len, this.#first, this.#runEcb);
   }
 }
 
