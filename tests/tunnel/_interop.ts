@@ -16,8 +16,8 @@ import { startUdpRelay } from "../../lib/link/relay.ts";
 /** Result of one direction of one case. */
 export interface InteropResult {
   ok: boolean;
-  upload: { bytes: number; ms: number; ok: boolean };
-  download: { bytes: number; ms: number; ok: boolean };
+  upload: { bytes: number; ms: number; ok: boolean; why: string };
+  download: { bytes: number; ms: number; ok: boolean; why: string };
   detail: string;
 }
 
@@ -32,19 +32,26 @@ async function transfer(port: number, size: number, target: ReturnType<typeof si
   await target.finished(1);
   const ms = performance.now() - t0;
   const rec = target.records[0];
-  return { bytes: rec.received, ms, ok: rec.received === size && rec.sha256 === sha256(up) };
+  return checked(rec.received, size, rec.sha256 === sha256(up), ms);
+}
+
+/** One direction's result; `why` says what was wrong when it is not ok. */
+function checked(bytes: number, size: number, sameHash: boolean, ms: number) {
+  const ok = bytes === size && sameHash;
+  const why = ok ? "" : bytes !== size ? `${bytes} of ${size} bytes arrived` : "sha-256 differs";
+  return { bytes, ms, ok, why };
 }
 
 async function download(port: number, size: number) {
   const t0 = performance.now();
   const conn = await connectLocal(port, 5000);
   const r = await exchange(conn, new Uint8Array(0), { halfClose: false });
-  const ms = performance.now() - t0;
-  return {
-    bytes: r.received,
-    ms,
-    ok: r.received === size && r.sha256 === sha256(seededBytes(size, 12)),
-  };
+  return checked(
+    r.received,
+    size,
+    r.sha256 === sha256(seededBytes(size, 12)),
+    performance.now() - t0,
+  );
 }
 
 /** Flags of one case: for both ends, and for the client or the server only. */
@@ -100,8 +107,8 @@ export async function runInterop(
   const source = sourceTarget(size, 12);
   const results: InteropResult = {
     ok: false,
-    upload: { bytes: 0, ms: 0, ok: false },
-    download: { bytes: 0, ms: 0, ok: false },
+    upload: { bytes: 0, ms: 0, ok: false, why: "not run" },
+    download: { bytes: 0, ms: 0, ok: false, why: "not run" },
     detail: "",
   };
   // one tunnel per direction so each target gets exactly one connection
@@ -109,6 +116,7 @@ export async function runInterop(
     const target = dir === "upload" ? sink : source;
     let stopGo: (() => Promise<string>) | undefined;
     let closeOurs: (() => Promise<void>) | undefined;
+    let snmp: object | undefined;
     let port: number;
     let relay: Awaited<ReturnType<typeof relayTo>>;
     if (pairing === "ours-client+go-server") {
@@ -124,6 +132,7 @@ export async function runInterop(
       relay = await relayTo(udp, flags.link);
       const client = ourClient(relay?.port ?? udp, oursArgs);
       closeOurs = () => client.close(2000);
+      snmp = client.snmp;
       port = client.port;
     } else {
       const server = ourServer(target.port, oursArgs);
@@ -138,6 +147,7 @@ export async function runInterop(
       ]);
       stopGo = go.stop;
       closeOurs = () => server.close(2000);
+      snmp = server.snmp;
       port = tcp;
     }
     try {
@@ -150,7 +160,10 @@ export async function runInterop(
       await closeOurs?.();
       const log = await stopGo?.();
       await relay?.stop();
-      if (!results[dir].ok) results.detail += `${dir} go log: ${log?.slice(-400)}; `;
+      if (!results[dir].ok) {
+        results.detail += `${dir}: ${results[dir].why}; our counters: ${JSON.stringify(snmp)}; ` +
+          `${dir} go log: ${log?.slice(-400)}; `;
+      }
     }
   }
   await sink.close();
