@@ -107,8 +107,8 @@ export async function runInterop(
   const source = sourceTarget(size, 12);
   const results: InteropResult = {
     ok: false,
-    upload: { bytes: 0, ms: 0, ok: false, why: "not run" },
-    download: { bytes: 0, ms: 0, ok: false, why: "not run" },
+    upload: { bytes: 0, ms: 0, ok: false, why: "did not finish" },
+    download: { bytes: 0, ms: 0, ok: false, why: "did not finish" },
     detail: "",
   };
   // one tunnel per direction so each target gets exactly one connection
