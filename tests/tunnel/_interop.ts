@@ -13,11 +13,19 @@ import { ourClient, ourServer } from "./_fixture.ts";
 import { parseLinkProfile } from "../../lib/link/link.ts";
 import { startUdpRelay } from "../../lib/link/relay.ts";
 
-/** Result of one direction of one case. */
+/** One direction of one case; `why` says what was wrong when it is not ok. */
+export interface DirectionResult {
+  bytes: number;
+  ms: number;
+  ok: boolean;
+  why: string;
+}
+
+/** Result of one case. */
 export interface InteropResult {
   ok: boolean;
-  upload: { bytes: number; ms: number; ok: boolean; why: string };
-  download: { bytes: number; ms: number; ok: boolean; why: string };
+  upload: DirectionResult;
+  download: DirectionResult;
   detail: string;
 }
 
@@ -35,8 +43,8 @@ async function transfer(port: number, size: number, target: ReturnType<typeof si
   return checked(rec.received, size, rec.sha256 === sha256(up), ms);
 }
 
-/** One direction's result; `why` says what was wrong when it is not ok. */
-function checked(bytes: number, size: number, sameHash: boolean, ms: number) {
+/** One direction's result from what arrived. */
+function checked(bytes: number, size: number, sameHash: boolean, ms: number): DirectionResult {
   const ok = bytes === size && sameHash;
   const why = ok ? "" : bytes !== size ? `${bytes} of ${size} bytes arrived` : "sha-256 differs";
   return { bytes, ms, ok, why };
