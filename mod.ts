@@ -30,7 +30,7 @@ export {
 } from "./lib/crypt/packet_crypt.ts";
 
 // FEC
-export { ReedSolomon } from "./lib/fec/reed_solomon.ts";
+export { ReedSolomon, type ReedSolomonOptions } from "./lib/fec/reed_solomon.ts";
 export {
   FEC_HEADER_SIZE,
   FEC_HEADER_SIZE_PLUS2,

@@ -13,6 +13,7 @@
 import { checkShardCounts } from "./_check.ts";
 import { applyPacked } from "./_kernel.ts";
 import { invertInPlace, multiply, vandermonde } from "./_matrix.ts";
+import { NIBBLE_TABLE_SIZE, nibbleTables, type SimdKernel, simdKernel } from "./_simd.ts";
 import { gfMul, gfPackedTable } from "./galois.ts";
 
 /** Outputs computed per pass: one per byte lane of a packed table entry. */
@@ -21,6 +22,15 @@ const LANES = 4;
 const TABLE_SIZE = 256;
 /** Precompute the encoder's tables only up to this many (1 KiB each); else rebuild per call. */
 const MAX_CACHED_TABLES = 256;
+
+/** Options of {@linkcode ReedSolomon}. */
+export interface ReedSolomonOptions {
+  /**
+   * Use the WebAssembly SIMD kernel where the runtime has one (default true). False keeps the
+   * portable JavaScript loop; both give identical bytes.
+   */
+  readonly simd?: boolean;
+}
 
 /**
  * Reed-Solomon codec for one (dataShards, parityShards) pair. Instances keep scratch buffers
@@ -75,14 +85,22 @@ export class ReedSolomon {
   readonly #coef: Uint8Array;
   readonly #lane = new Uint8Array(LANES);
 
+  /** The SIMD kernel, or undefined for the JavaScript loop. */
+  readonly #simd: SimdKernel | undefined;
+  /** SIMD nibble tables of the parity rows, `[(row · ds + input) · 32]`. */
+  readonly #encNibbles: Uint8Array;
+  /** SIMD nibble tables of one reconstruction, `[(missing q · ds + input j) · 32]`. */
+  readonly #recNibbles: Uint8Array;
+
   /**
    * Builds the systematic encoding matrix for `dataShards` + `parityShards`.
    *
    * @param dataShards Data shards per group, 1..255.
    * @param parityShards Parity shards per group, 1..255.
+   * @param options See {@linkcode ReedSolomonOptions}.
    * @throws {RangeError} If a count is not a positive integer or their sum exceeds 256.
    */
-  constructor(dataShards: number, parityShards: number) {
+  constructor(dataShards: number, parityShards: number, options: ReedSolomonOptions = {}) {
     checkShardCounts(dataShards, parityShards);
     const ds = dataShards, ps = parityShards, n = ds + ps;
     this.dataShards = ds;
@@ -98,10 +116,20 @@ export class ReedSolomon {
     for (let i = 0; i < ds; i++) this.#matrix[i * ds + i] = 1;
     this.#matrix.set(multiply(v.subarray(ds * ds), ps, ds, topInv, ds), ds * ds);
 
+    this.#simd = options.simd === false ? undefined : simdKernel();
+    const simd = this.#simd !== undefined;
+    this.#encNibbles = new Uint8Array(simd ? ps * ds * NIBBLE_TABLE_SIZE : 0);
+    this.#recNibbles = new Uint8Array(this.#encNibbles.length);
+    for (let c = 0; c < this.#encNibbles.length / NIBBLE_TABLE_SIZE; c++) {
+      nibbleTables(this.#matrix[ds * ds + c], this.#encNibbles, c * NIBBLE_TABLE_SIZE);
+    }
+
     this.#planes = Math.ceil(ps / LANES);
-    this.#scratch = new Int32Array(ds * TABLE_SIZE);
-    this.#scratchTables = tableViews(this.#scratch, ds);
-    if (ds * this.#planes <= MAX_CACHED_TABLES) {
+    this.#scratch = new Int32Array(simd ? 0 : ds * TABLE_SIZE);
+    this.#scratchTables = tableViews(this.#scratch, simd ? 0 : ds);
+    if (simd) {
+      this.#encTables = [];
+    } else if (ds * this.#planes <= MAX_CACHED_TABLES) {
       const all = new Int32Array(ds * this.#planes * TABLE_SIZE);
       this.#encTables = tableViews(all, ds * this.#planes);
       for (let p = 0; p < this.#planes; p++) this.#buildParityPlane(p, all, p * ds);
@@ -142,8 +170,21 @@ export class ReedSolomon {
   encode(shards: Uint8Array[], len: number): void {
     this.#checkShards(shards, len, null);
     if (len === 0) return;
-    const acc = this.#accumulator(len);
     const ds = this.dataShards;
+    if (this.#simd !== undefined) {
+      this.#simd.apply(
+        shards,
+        this.#encIn,
+        ds,
+        this.#encNibbles,
+        this.#encOut,
+        0,
+        this.parityShards,
+        len,
+      );
+      return;
+    }
+    const acc = this.#accumulator(len);
     for (let p = 0; p < this.#planes; p++) {
       const count = Math.min(LANES, this.parityShards - p * LANES);
       let tables = this.#encTables, base = p * ds;
@@ -204,6 +245,12 @@ export class ReedSolomon {
       for (let t = 0; t < e; t++) coef[q * ds + firstParity + t] = inv[q * e + t];
     }
 
+    if (this.#simd !== undefined) {
+      const nib = this.#recNibbles;
+      for (let c = 0; c < e * ds; c++) nibbleTables(coef[c], nib, c * NIBBLE_TABLE_SIZE);
+      this.#simd.apply(shards, inIdx, ds, nib, outIdx, 0, e, len);
+      return true;
+    }
     const acc = this.#accumulator(len);
     const lane = this.#lane, scratch = this.#scratch;
     for (let start = 0; start < e; start += LANES) {

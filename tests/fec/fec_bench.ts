@@ -45,6 +45,34 @@ Deno.bench(
   },
 );
 
+// The same with the JavaScript loop instead of the WebAssembly SIMD kernel.
+const rsJs = new ReedSolomon(DS, PS, { simd: false });
+
+Deno.bench(
+  "ReedSolomon.encode (10,3), 1324-byte shards, JavaScript loop",
+  { group: "encode" },
+  () => {
+    rsJs.encode(shards, KCP_LEN + 2);
+  },
+);
+
+// One parity shard: what the FEC tuner settles at on a link with little loss.
+const rs101 = new ReedSolomon(DS, 1);
+const rs101Js = new ReedSolomon(DS, 1, { simd: false });
+
+Deno.bench("ReedSolomon.encode (10,1), 1324-byte shards", {
+  group: "encode (10,1)",
+  baseline: true,
+}, () => {
+  rs101.encode(shards, KCP_LEN + 2);
+});
+
+Deno.bench("ReedSolomon.encode (10,1), 1324-byte shards, JavaScript loop", {
+  group: "encode (10,1)",
+}, () => {
+  rs101Js.encode(shards, KCP_LEN + 2);
+});
+
 // Reconstruct 3 missing data shards from 7 data + 3 parity.
 const present = Array.from({ length: N }, (_, i) => i >= 3);
 const work = shards.map((s) => s.slice());
@@ -54,6 +82,12 @@ Deno.bench("ReedSolomon.reconstructData (10,3), 3 data shards missing", {
   baseline: true,
 }, () => {
   rs.reconstructData(work, present, KCP_LEN + 2);
+});
+
+Deno.bench("ReedSolomon.reconstructData (10,3), 3 data shards missing, JavaScript loop", {
+  group: "reconstruct",
+}, () => {
+  rsJs.reconstructData(work, present, KCP_LEN + 2);
 });
 
 // Decoder: a long pre-encoded stream with 3 data packets lost in every group.

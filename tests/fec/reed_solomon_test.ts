@@ -1,12 +1,19 @@
 import assert from "node:assert/strict";
 import { gfMul } from "../../lib/fec/galois.ts";
-import { ReedSolomon } from "../../lib/fec/reed_solomon.ts";
+import { ReedSolomon, type ReedSolomonOptions } from "../../lib/fec/reed_solomon.ts";
+import { simdKernel } from "../../lib/fec/_simd.ts";
 import { fromHex, toHex } from "../_helpers/bytes.ts";
 import { Mulberry32 } from "../_helpers/rng.ts";
 import { loadVector } from "../_helpers/vectors.ts";
 
 const fec = loadVector("fec.json");
 const fecLatest = loadVector("latest/fec-latest.json");
+
+/** Both kernels: WebAssembly SIMD (the default) and the JavaScript loop. */
+const KERNELS: { name: string; options: ReedSolomonOptions }[] = [
+  { name: "simd", options: {} },
+  { name: "js", options: { simd: false } },
+];
 
 /** Parity by the textbook formula, straight from the matrix rows. */
 function referenceParity(rs: ReedSolomon, data: Uint8Array[], len: number): Uint8Array[] {
@@ -22,22 +29,28 @@ function referenceParity(rs: ReedSolomon, data: Uint8Array[], len: number): Uint
   return out;
 }
 
-Deno.test("reed-solomon: fec.json groups give the library's parity bytes", () => {
+Deno.test("reed-solomon: Deno has the SIMD kernel, so the default path is the SIMD one", () => {
+  assert.ok(simdKernel() !== undefined);
+});
+
+Deno.test("reed-solomon: fec.json groups give the library's parity bytes (both kernels)", () => {
   assert.equal(fec.groups.length, 4);
   for (const g of fec.groups) {
-    const rs = new ReedSolomon(g.data_shards, g.parity_shards);
-    const len = g.shard_length;
-    const shards: Uint8Array[] = g.data.map((d: { padded_shard: string }) =>
-      fromHex(d.padded_shard)
-    );
-    for (let i = 0; i < g.parity_shards; i++) shards.push(new Uint8Array(len));
-    rs.encode(shards, len);
-    for (const p of g.parity) {
-      assert.equal(
-        toHex(shards[p.index]),
-        p.shard,
-        `(${g.data_shards},${g.parity_shards}) #${p.index}`,
+    for (const { name, options } of KERNELS) {
+      const rs = new ReedSolomon(g.data_shards, g.parity_shards, options);
+      const len = g.shard_length;
+      const shards: Uint8Array[] = g.data.map((d: { padded_shard: string }) =>
+        fromHex(d.padded_shard)
       );
+      for (let i = 0; i < g.parity_shards; i++) shards.push(new Uint8Array(len));
+      rs.encode(shards, len);
+      for (const p of g.parity) {
+        assert.equal(
+          toHex(shards[p.index]),
+          p.shard,
+          `${name} (${g.data_shards},${g.parity_shards}) #${p.index}`,
+        );
+      }
     }
     // The padded shard is the body zero-extended to the group length.
     for (const d of g.data) {
@@ -137,6 +150,10 @@ Deno.test("reed-solomon: encode checks its arguments and only touches [0, len)",
 });
 
 Deno.test("reed-solomon: random erasures over many (ds, ps) always recover exactly", () => {
+  for (const { options } of KERNELS) randomErasures(options);
+});
+
+function randomErasures(options: ReedSolomonOptions): void {
   const rng = new Mulberry32(4);
   const configs = [
     [1, 1],
@@ -158,7 +175,7 @@ Deno.test("reed-solomon: random erasures over many (ds, ps) always recover exact
     [128, 128],
   ];
   for (const [ds, ps] of configs) {
-    const rs = new ReedSolomon(ds, ps);
+    const rs = new ReedSolomon(ds, ps, options);
     const n = ds + ps;
     const rounds = n > 100 ? 3 : 10;
     for (let round = 0; round < rounds; round++) {
@@ -191,13 +208,13 @@ Deno.test("reed-solomon: random erasures over many (ds, ps) always recover exact
       }
     }
   }
-});
+}
 
 Deno.test("reed-solomon: cached and rebuilt-per-call parity tables agree (ps > 4)", () => {
   // (20, 9): 3 planes, tables cached. (120, 9): 360 tables, rebuilt per plane per call.
   const rng = new Mulberry32(5);
   for (const [ds, ps] of [[20, 9], [120, 9], [60, 5]]) {
-    const rs = new ReedSolomon(ds, ps);
+    const rs = new ReedSolomon(ds, ps, { simd: false });
     const data = Array.from({ length: ds }, () => rng.bytes(77));
     const shards = [
       ...data.map((d) => d.slice()),
@@ -205,5 +222,37 @@ Deno.test("reed-solomon: cached and rebuilt-per-call parity tables agree (ps > 4
     ];
     rs.encode(shards, 77);
     assert.deepEqual(shards.slice(ds), referenceParity(rs, data, 77), `(${ds},${ps})`);
+  }
+});
+
+Deno.test("reed-solomon: the SIMD and JavaScript kernels give identical bytes at every length", () => {
+  // Lengths around the 32-byte step, a datagram, and one that makes the scratch memory grow
+  // (255 data shards of 4000 bytes need more than its first 64 KiB page).
+  const rng = new Mulberry32(6);
+  for (
+    const [ds, ps, lens] of [
+      [10, 3, [1, 15, 16, 17, 31, 32, 33, 63, 1324, 1500]],
+      [255, 1, [4000]],
+      [2, 7, [100]],
+    ] as const
+  ) {
+    const simd = new ReedSolomon(ds, ps);
+    const js = new ReedSolomon(ds, ps, { simd: false });
+    for (const len of lens) {
+      const a = Array.from({ length: ds + ps }, () => rng.bytes(len + 40));
+      const b = a.map((s) => s.slice());
+      simd.encode(a, len);
+      js.encode(b, len);
+      assert.deepEqual(a, b, `encode (${ds},${ps}) len ${len}`);
+      // Lose the first min(ps, ds) data shards and rebuild them from the rest.
+      const present = Array.from({ length: ds + ps }, (_, i) => i >= Math.min(ps, ds));
+      for (let i = 0; i < ds + ps; i++) if (!present[i]) a[i].fill(0xee), b[i].fill(0x11);
+      assert.ok(simd.reconstructData(a, present, len));
+      assert.ok(js.reconstructData(b, present, len));
+      for (let i = 0; i < ds; i++) {
+        assert.deepEqual(a[i].subarray(0, len), b[i].subarray(0, len), `rebuild ${i} len ${len}`);
+        assert.ok(a[i].subarray(len).every((x) => x === 0xee) || present[i], "past len untouched");
+      }
+    }
   }
 });
