@@ -23,7 +23,7 @@
 
 import { AutoTune } from "./_autotune.ts";
 import { checkShardCounts } from "./_check.ts";
-import { AlignedCopier, ShardBuffer } from "./_shard_buffer.ts";
+import { ShardBuffer } from "./_shard_buffer.ts";
 import { ReedSolomon } from "./reed_solomon.ts";
 
 /** Bytes of the FEC header common to all packet types: seqid u32 + type u16. */
@@ -132,7 +132,6 @@ export class FecEncoder {
   readonly #skipGap: number;
   #sendParity: number;
   readonly #rs: ReedSolomon;
-  readonly #copier = new AlignedCopier();
   readonly #cache: ShardBuffer[] = [];
   readonly #lens: Int32Array;
   /** Shard views handed to the codec: data views (set per packet), then parity views. */
@@ -240,7 +239,7 @@ export class FecEncoder {
     buf[h + OFFSET_SIZE + 1] = shardLen >>> 8;
 
     const i = this.#count;
-    this.#shards[i] = this.#copier.copy(buf, h + OFFSET_SIZE, shardLen, this.#cache[i]);
+    this.#shards[i] = this.#cache[i].copyFrom(buf, h + OFFSET_SIZE, shardLen);
     this.#lens[i] = shardLen;
     if (shardLen > this.#maxLen) this.#maxLen = shardLen;
     this.#count = i + 1;
@@ -435,7 +434,6 @@ export class FecDecoder {
   #hasNewest = false;
   #staleRun = 0;
   readonly #pool: ShardBuffer[] = [];
-  readonly #copier = new AlignedCopier();
   #shards: Uint8Array[] = [];
   #present: boolean[] = [];
   readonly #empty = new Uint8Array(0);
@@ -612,7 +610,7 @@ export class FecDecoder {
       return 0;
     }
     const buf = this.#pool.pop() ?? new ShardBuffer(this.#shardCapacity);
-    this.#copier.copy(pkt, FEC_HEADER_SIZE, len - FEC_HEADER_SIZE, buf);
+    buf.copyFrom(pkt, FEC_HEADER_SIZE, len - FEC_HEADER_SIZE);
     set.buffers[pos] = buf;
     set.lens[pos] = len - FEC_HEADER_SIZE;
     set.count++;
@@ -640,7 +638,6 @@ export class FecDecoder {
       } else if (i < ds) {
         const out = this.#pool.pop() ?? new ShardBuffer(this.#shardCapacity);
         this.#outBuffers[this.#outBufferCount++] = out;
-        out.view = out.views[0];
         shards[i] = out.view;
         present[i] = false;
       } else {
