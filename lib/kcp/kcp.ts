@@ -112,9 +112,10 @@ const PACE_SLICE_SEGMENTS = 4;
  * Segments per pacing slice at most. Between the two bounds a slice holds what the rate sends in
  * {@link PACE_SLICE_RTT_SHARE} of the smoothed RTT, so slow paths with long RTTs wake the sender
  * (and, as each slice arrives as one train, the receiver) less often, while a burst still
- * drains from a bottleneck queue within an eighth of a round trip.
+ * drains from a bottleneck queue within an eighth of a round trip. The cap (about 44 kB) bounds
+ * the burst of a fast, long path; kcp-go, unpaced, sends a whole window per flush.
  */
-const PACE_SLICE_MAX_SEGMENTS = 16;
+const PACE_SLICE_MAX_SEGMENTS = 32;
 /** Share of the smoothed RTT a pacing slice may span (see {@link PACE_SLICE_MAX_SEGMENTS}). */
 const PACE_SLICE_RTT_SHARE = 1 / 8;
 /** Default send window (`IKCP_WND_SND`), segments. */
