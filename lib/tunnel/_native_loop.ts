@@ -518,7 +518,8 @@ export class NativeLoop {
       const after = this.#after;
       let i = 0;
       for (; i < after.length && i < AFTER_MAX; i++) this.#guard(after[i], 0);
-      after.splice(0, i);
+      if (i === after.length) after.length = 0;
+      else after.splice(0, i);
     } finally {
       NativeLoop.inside = false;
     }

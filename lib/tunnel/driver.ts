@@ -189,6 +189,7 @@ export class DrivenConnection {
   }
 
   #drained(): void {
+    if (this.#drainWaiters.length === 0) return; // the common case: called on every drain
     for (const f of this.#drainWaiters.splice(0)) f();
   }
 
