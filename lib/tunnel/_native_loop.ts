@@ -154,6 +154,22 @@ export class NativeLoop {
   static dirty = false;
   /** True while the loop runs handlers and timers (synchronously, inside one iteration). */
   static inside = false;
+  /**
+   * While {@link NativeLoop.inside}: the clock of this iteration's datagrams, `performance.now()`
+   * read once by the first handler that asks ({@link NativeLoop.turnNow}); -1 until then.
+   */
+  static turnStart = -1;
+
+  /**
+   * The clock for a handler inside an iteration: one `performance.now()` per iteration. In Deno
+   * that is an op call, about 0.1 µs in a tight loop and several times that in the tunnel (2 %
+   * of a receiving end's CPU samples when read once per datagram), and the datagrams of one
+   * batch arrived together anyway.
+   */
+  static turnNow(): number {
+    if (NativeLoop.turnStart < 0) NativeLoop.turnStart = performance.now();
+    return NativeLoop.turnStart;
+  }
 
   readonly #c: Libc;
   readonly #idle: Deno.DynamicLibrary<typeof IDLE_SYMBOLS>["symbols"];
@@ -481,6 +497,7 @@ export class NativeLoop {
    */
   #dispatch(n: number): void {
     NativeLoop.inside = true;
+    NativeLoop.turnStart = -1;
     try {
       const view = this.#evsView;
       let own = 0;

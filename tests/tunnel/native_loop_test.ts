@@ -278,3 +278,37 @@ Deno.test({
     tx.close();
   },
 });
+
+Deno.test({
+  name: "native loop: turnNow reads the clock once per turn and again in the next turn",
+  ignore,
+  async fn() {
+    const l = loop!;
+    const seen: number[][] = [];
+    let done!: () => void;
+    const finished = new Promise<void>((r) => done = r);
+    const t0 = performance.now();
+    // two timers due in the same turn, then one in a later turn
+    const both = () => {
+      const a = NativeLoop.turnNow();
+      while (performance.now() - a < 2) { /* let the real clock move on */ }
+      seen.push([a, NativeLoop.turnNow(), performance.now()]);
+    };
+    l.timer(t0, both);
+    l.timer(t0, both);
+    l.timer(t0 + 15, () => {
+      seen.push([NativeLoop.turnNow()]);
+      done();
+    });
+    await finished;
+    assert.equal(seen.length, 3);
+    const [[a1, b1, real1], [a2, b2], [c]] = seen;
+    assert.equal(a1, b1, "the same value within a turn");
+    assert.equal(a2, a1, "the second timer of the turn sees the first one's clock");
+    assert.equal(b2, a1);
+    assert.ok(real1 - a1 >= 2, "while the real clock moved on");
+    assert.ok(c >= t0 + 15, "a later turn reads the clock again");
+    assert.equal(NativeLoop.inside, false);
+    await new Promise((r) => setTimeout(r, 5));
+  },
+});
