@@ -206,13 +206,13 @@ export class SimdKernel {
 let kernel: SimdKernel | null | undefined;
 
 /**
- * The process's SIMD kernel, or undefined where WebAssembly SIMD is unavailable (or
- * `KCPTUN_SIMD=0` is set in an environment we may read). Decided once per process.
+ * The process's SIMD kernel, or undefined where WebAssembly SIMD is unavailable. Decided once
+ * per process.
  */
 export function simdKernel(): SimdKernel | undefined {
   if (kernel !== undefined) return kernel ?? undefined;
   kernel = null;
-  if (simdDisabledByEnv() || typeof WebAssembly !== "object") return undefined;
+  if (typeof WebAssembly !== "object") return undefined;
   try {
     const bytes = assemble([DOT], 1);
     if (!WebAssembly.validate(bytes)) return undefined;
@@ -221,15 +221,4 @@ export function simdKernel(): SimdKernel | undefined {
     kernel = null;
   }
   return kernel ?? undefined;
-}
-
-function simdDisabledByEnv(): boolean {
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: "KCPTUN_SIMD" }).state !== "granted") {
-      return false;
-    }
-    return Deno.env.get("KCPTUN_SIMD") === "0";
-  } catch {
-    return false;
-  }
 }

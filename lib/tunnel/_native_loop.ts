@@ -158,7 +158,7 @@ export class NativeLoop {
    * While {@link NativeLoop.inside}: the clock of this iteration's datagrams, `performance.now()`
    * read once by the first handler that asks ({@link NativeLoop.turnNow}); -1 until then.
    */
-  static turnStart = -1;
+  static #turnStart = -1;
 
   /**
    * The clock for a handler inside an iteration: one `performance.now()` per iteration. In Deno
@@ -167,8 +167,8 @@ export class NativeLoop {
    * batch arrived together anyway.
    */
   static turnNow(): number {
-    if (NativeLoop.turnStart < 0) NativeLoop.turnStart = performance.now();
-    return NativeLoop.turnStart;
+    if (NativeLoop.#turnStart < 0) NativeLoop.#turnStart = performance.now();
+    return NativeLoop.#turnStart;
   }
 
   readonly #c: Libc;
@@ -497,7 +497,7 @@ export class NativeLoop {
    */
   #dispatch(n: number): void {
     NativeLoop.inside = true;
-    NativeLoop.turnStart = -1;
+    NativeLoop.#turnStart = -1;
     try {
       const view = this.#evsView;
       let own = 0;
