@@ -9,7 +9,7 @@
  *
  * The module is built by {@link assemble} at first use; one instance per process, with one
  * growable memory used as scratch: coefficient tables, then the input shards, then the output
- * shards, each shard at a 16-byte-rounded stride. Inputs are copied in and outputs out for
+ * shards, each shard at a stride of its length rounded up to the loop's 32-byte step. Inputs are copied in and outputs out for
  * every call, which costs far less than the products.
  *
  * @module
@@ -38,7 +38,8 @@ const VECTOR = 16;
 /** Bytes per step of the loop (two vectors); shard strides are rounded up to it. */
 const STEP = 32;
 
-// dot(tab, src, stride, k, dst, len): for i in [0, len) step 32 (len a multiple of 32),
+// dot(tab, src, stride, k, dst, len): for i in [0, len) step 32 (whole steps, so up to len
+// rounded up to 32, which the stride leaves room for),
 //   dst[i..i+32) = Σ_{j<k} nib(tab + 32j, src[j·stride + i .. +32))
 const TAB = 0, SRC = 1, STRIDE = 2, K = 3, DST = 4, LEN = 5;
 const I = 6, J = 7, P = 8, T = 9, ACC = 10, V = 11, MASK = 12, ACC2 = 13, LO = 14, HI = 15;
@@ -166,7 +167,7 @@ export class SimdKernel {
   }
 
   /**
-   * `shards[outIdx[outStart + r]][0, len) = Σ_j c(r, j)·shards[inIdx[j]][0, len)` for
+   * `shards[outIdx[r]][0, len) = Σ_j c(r, j)·shards[inIdx[j]][0, len)` for
    * `r < count`, `j < k`, where `tables[(r·k + j)·32, +32)` are the nibble tables of c(r, j)
    * (see {@link nibbleTables}).
    */
@@ -176,7 +177,6 @@ export class SimdKernel {
     k: number,
     tables: Uint8Array,
     outIdx: Int32Array,
-    outStart: number,
     count: number,
     len: number,
   ): void {
@@ -190,7 +190,7 @@ export class SimdKernel {
     for (let r = 0; r < count; r++) {
       const at = dst + r * stride;
       this.#dot(r * k * NIBBLE_TABLE_SIZE, src, stride, k, at, len);
-      shards[outIdx[outStart + r]].set(bytes.subarray(at, at + len));
+      shards[outIdx[r]].set(bytes.subarray(at, at + len));
     }
   }
 

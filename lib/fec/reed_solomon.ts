@@ -178,7 +178,6 @@ export class ReedSolomon {
         ds,
         this.#encNibbles,
         this.#encOut,
-        0,
         this.parityShards,
         len,
       );
@@ -248,7 +247,7 @@ export class ReedSolomon {
     if (this.#simd !== undefined) {
       const nib = this.#recNibbles;
       for (let c = 0; c < e * ds; c++) nibbleTables(coef[c], nib, c * NIBBLE_TABLE_SIZE);
-      this.#simd.apply(shards, inIdx, ds, nib, outIdx, 0, e, len);
+      this.#simd.apply(shards, inIdx, ds, nib, outIdx, e, len);
       return true;
     }
     const acc = this.#accumulator(len);
