@@ -465,6 +465,15 @@ export class Kcp {
     return this.ackedAhead;
   }
 
+  /**
+   * True when the last flush left new data queued because the pacing budget ran out while the
+   * windows had room: the sender is limited by its pacing rate, not by the application or a
+   * window.
+   */
+  get paceLimited(): boolean {
+    return this.paceBlocked;
+  }
+
   /** Segments sent and not yet acknowledged (snd_nxt − snd_una). */
   get inflight(): number {
     return (this.sndNxt - this.sndUna) >>> 0;

@@ -32,6 +32,17 @@
  * carries 91 % data instead of 10/3's 77 %. A session with little traffic never decides and keeps
  * its FEC, which is what latency-sensitive users (games) rely on.
  *
+ * Bulk transfers send no parity at all, whatever the loss. A window is saturated when the
+ * application kept our sender supplied (its queue empty with the windows open for less than
+ * {@link BULK_IDLE_SHARE} of the window) and our pacing rate held the sender back for at least
+ * {@link BULK_PACED_SHARE} of it (so the rate controller, not a receive window, sets the pace). After {@link BULK_WINDOWS} saturated windows in a row the transfer is bulk: the link
+ * sets its pace, so every parity packet takes the place of a data packet. Parity spends ps of
+ * every ds + ps packets; retransmission spends one packet per lost segment, and the rate
+ * controller paces at the measured delivery rate, so loss does not slow it down. What FEC saves
+ * is the round trip a retransmission takes, which an application-limited flow (interactive
+ * traffic) notices and a bulk one does not. The level from before comes back once a window
+ * shows the application running dry for {@link BULK_EXIT_IDLE_SHARE} of it or more.
+ *
  * @module
  */
 
@@ -54,6 +65,14 @@ export const MIN_SAMPLES = 100;
 export const MIN_LOSSES = 8;
 /** Fewest delivered segments in a clean streak before parity steps down. */
 export const MIN_STREAK = 2000;
+/** Saturated windows in a row that make a transfer bulk (parity off). */
+export const BULK_WINDOWS = 3;
+/** A saturated window's most time with our queue empty and the windows open (idle). */
+export const BULK_IDLE_SHARE = 0.1;
+/** A saturated window's least time with the sender held back by its pacing rate. */
+export const BULK_PACED_SHARE = 0.5;
+/** Idle share of a window that ends a bulk transfer (parity back). */
+export const BULK_EXIT_IDLE_SHARE = 0.25;
 
 /** Cumulative counters the tuner reads. */
 export interface FecTunerInput {
@@ -65,6 +84,10 @@ export interface FecTunerInput {
   retransmitted: number;
   /** Segments the peer acknowledged (delivered bytes / mss). */
   deliveredSegments: number;
+  /** Milliseconds our sender spent limited by its pacing rate (`Kcp.paceLimited`). */
+  paceLimitedMs: number;
+  /** Milliseconds our sender had nothing queued while its windows had room. */
+  idleMs: number;
 }
 
 /** Longest wait between two probes of a lossy link, in clean-window units. */
@@ -84,7 +107,19 @@ export class FecTuner {
   /** The last window that closed with data flowing was lossy. */
   #lossyBefore = false;
   #start = -1;
-  #last: FecTunerInput = { fecReceived: 0, fecSpan: 0, retransmitted: 0, deliveredSegments: 0 };
+  #last: FecTunerInput = {
+    fecReceived: 0,
+    fecSpan: 0,
+    retransmitted: 0,
+    deliveredSegments: 0,
+    paceLimitedMs: 0,
+    idleMs: 0,
+  };
+  /** Saturated windows in a row (see the module doc). */
+  #saturated = 0;
+  /** A bulk transfer turned parity off; `#beforeBulk` is the level it comes back to. */
+  #bulk = false;
+  #beforeBulk = 0;
 
   /** `maxParity` is the configured parity shard count (the level the tuner starts at). */
   constructor(maxParity = 1) {
@@ -105,6 +140,11 @@ export class FecTuner {
     return this.#level;
   }
 
+  /** True while a bulk transfer keeps parity off. */
+  get bulk(): boolean {
+    return this.#bulk;
+  }
+
   /** Feeds the counters; returns true when `parity` changed. */
   update(now: number, input: FecTunerInput): boolean {
     if (this.#start < 0) {
@@ -112,8 +152,24 @@ export class FecTuner {
       this.#last = { ...input };
       return false;
     }
-    if (now - this.#start < TUNER_WINDOW_MS) return false;
+    const elapsed = now - this.#start;
+    if (elapsed < TUNER_WINDOW_MS) return false;
     const last = this.#last;
+    const idle = (input.idleMs - last.idleMs) / elapsed;
+    if (this.#bulk) {
+      // parity stays off while the transfer lasts; its loss says nothing about what parity
+      // an application-limited flow needs, so it is not counted
+      this.#start = now;
+      this.#last = { ...input };
+      if (idle < BULK_EXIT_IDLE_SHARE) return false;
+      this.#bulk = false;
+      this.#saturated = 0;
+      this.#resetStreak();
+      this.#lossyBefore = false;
+      this.#level = this.#beforeBulk;
+      return this.#level !== 0;
+    }
+    const paced = (input.paceLimitedMs - last.paceLimitedMs) / elapsed;
     const rxPackets = input.fecReceived - last.fecReceived;
     const rxSpan = input.fecSpan - last.fecSpan;
     const retrans = input.retransmitted - last.retransmitted;
@@ -128,7 +184,19 @@ export class FecTuner {
       // no data of ours flowing: nothing to decide
       this.#resetStreak();
       this.#lossyBefore = false;
+      this.#saturated = 0;
       return false;
+    }
+    this.#saturated = idle < BULK_IDLE_SHARE && paced >= BULK_PACED_SHARE ? this.#saturated + 1 : 0;
+    if (this.#saturated >= BULK_WINDOWS) {
+      // the link sets the pace: parity would only displace data
+      this.#bulk = true;
+      this.#beforeBulk = this.#level;
+      this.#resetStreak();
+      this.#lossyBefore = false;
+      if (this.#level === 0) return false;
+      this.#level = 0;
+      return true;
     }
     // The peer's seqid gaps show raw loss on the way back (FEC hides the forward loss from us):
     // with parity off they bring it back, and while they show loss parity never goes to none.

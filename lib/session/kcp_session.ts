@@ -68,8 +68,8 @@ export interface KcpSessionOptions {
   rateControl?: boolean;
   /**
    * Send fewer parity packets per group while the loss they leave is low, none while the link
-   * is measurably clean, and all of them back when loss returns (see `FecTuner`); only with
-   * FEC configured. @default false (kcp-go: fixed FEC)
+   * is measurably clean or a bulk transfer is pace-limited, and all of them back when loss
+   * returns (see `FecTuner`); only with FEC configured. @default false (kcp-go: fixed FEC)
    */
   adaptiveFec?: boolean;
   /**
@@ -89,6 +89,13 @@ const RATE_WINDOW_MAX = 8192;
  * and 160-175 -> 120-130, lossy 50 Mbit/s unchanged.
  */
 const RTO_SRTT_FACTOR = 1.5;
+
+/**
+ * Longest gap between two `update` calls that counts towards the FEC tuner's pace-limited and
+ * idle time: they come at least once per KCP interval while data flows, so a longer gap is an
+ * idle session.
+ */
+const SAMPLE_MAX_MS = 100;
 
 /** Receives each sealed datagram; `buf` is reused once the call returns. */
 export type DatagramSink = (buf: Uint8Array, length: number) => void;
@@ -131,6 +138,13 @@ export class KcpSession {
   #rxFecCount = 0;
   #rxFecSpan = 0;
   #rxLastSeqid = -1;
+  /**
+   * For the FEC tuner: ms our KCP was held back by its pacing rate, ms it had nothing queued
+   * while its windows had room, and when those were last sampled.
+   */
+  #paceLimitedMs = 0;
+  #idleMs = 0;
+  #sampledAt = -1;
   /** KCP's output buffer seen from the FEC header on, for packets sent without FEC. */
   #shifted: Uint8Array | undefined;
   #shiftedOf: Uint8Array | undefined;
@@ -243,11 +257,21 @@ export class KcpSession {
   }
 
   #tuneFec(now: number): void {
+    // what KCP's last flush left held since the previous sample (at most an interval ago)
+    const kcp = this.kcp;
+    const since = Math.min(now - this.#sampledAt, SAMPLE_MAX_MS);
+    if (this.#sampledAt >= 0 && since > 0) {
+      if (kcp.paceLimited) this.#paceLimitedMs += since;
+      else if (kcp.waitSnd() === kcp.inflight && this.canSend()) this.#idleMs += since;
+    }
+    this.#sampledAt = now;
     const changed = this.#tuner!.update(now, {
       fecReceived: this.#rxFecCount,
       fecSpan: this.#rxFecSpan,
       retransmitted: this.kcp.stats.retransSegs - this.kcp.stats.spuriousSegs,
       deliveredSegments: Math.floor(this.kcp.delivered / this.kcp.mss),
+      paceLimitedMs: this.#paceLimitedMs,
+      idleMs: this.#idleMs,
     });
     if (!changed) return;
     const parity = this.#tuner!.parity;

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import {
+  BULK_EXIT_IDLE_SHARE,
+  BULK_IDLE_SHARE,
+  BULK_PACED_SHARE,
+  BULK_WINDOWS,
   CLEAN_WINDOWS,
   FecTuner,
   type FecTunerInput,
@@ -17,7 +21,14 @@ import { Prng } from "../../lib/link/prng.ts";
 import { concat, sha256 } from "../_helpers/bytes.ts";
 
 function levels(t: FecTuner, steps: Partial<FecTunerInput>[]): number[] {
-  const acc: FecTunerInput = { fecReceived: 0, fecSpan: 0, retransmitted: 0, deliveredSegments: 0 };
+  const acc: FecTunerInput = {
+    fecReceived: 0,
+    fecSpan: 0,
+    retransmitted: 0,
+    deliveredSegments: 0,
+    paceLimitedMs: 0,
+    idleMs: 0,
+  };
   let now = 0;
   t.update(now, acc);
   return steps.map((d) => {
@@ -25,6 +36,8 @@ function levels(t: FecTuner, steps: Partial<FecTunerInput>[]): number[] {
     acc.fecSpan += d.fecSpan ?? 0;
     acc.retransmitted += d.retransmitted ?? 0;
     acc.deliveredSegments += d.deliveredSegments ?? 0;
+    acc.paceLimitedMs += d.paceLimitedMs ?? 0;
+    acc.idleMs += d.idleMs ?? 0;
     now += TUNER_WINDOW_MS;
     t.update(now, acc);
     return t.parity;
@@ -117,6 +130,46 @@ Deno.test("fec tuner: the peer's seqid gaps, idle sessions and thin windows keep
   assert.ok(windows(w, Array(4).fill({ deliveredSegments: 50 })).every((s) => s));
 });
 
+Deno.test("fec tuner: a bulk transfer sends no parity, whatever the loss, and the level comes back after it", () => {
+  const W = TUNER_WINDOW_MS;
+  // 5 % retransmitted, the peer's packets 5 % short: a lossy link
+  const lossy = { fecReceived: 950, fecSpan: 1000, deliveredSegments: 1000, retransmitted: 50 };
+  const bulk = { ...lossy, paceLimitedMs: W }; // paced all the time, never idle
+  const drained = { ...lossy, idleMs: Math.ceil(BULK_EXIT_IDLE_SHARE * W) }; // the app ran dry
+  const t = new FecTuner(3);
+  const steps = levels(t, [
+    ...Array(BULK_WINDOWS).fill(bulk), // bulk: off
+    ...Array(6).fill(bulk), // loss does not bring it back while the transfer lasts
+    { ...bulk, idleMs: Math.ceil(BULK_EXIT_IDLE_SHARE * W) - 1 }, // a moment idle: still bulk
+    drained, // over: the level from before
+  ]);
+  assert.deepEqual(steps, [...Array(BULK_WINDOWS - 1).fill(3), ...Array(8).fill(0), 3]);
+  assert.equal(t.bulk, false);
+  // saturated windows must follow each other
+  const u = new FecTuner(3);
+  const broken = [...Array(BULK_WINDOWS - 1).fill(bulk), drained];
+  assert.deepEqual(levels(u, [...broken, ...broken]), Array(2 * BULK_WINDOWS).fill(3));
+  // saturated means never idle for BULK_IDLE_SHARE and paced for BULK_PACED_SHARE of the window
+  const idle = { ...bulk, idleMs: Math.ceil(BULK_IDLE_SHARE * W) };
+  const windowLimited = { ...lossy, paceLimitedMs: Math.floor(BULK_PACED_SHARE * W) - 1 };
+  for (const w of [idle, windowLimited]) {
+    const v = new FecTuner(3);
+    const n = BULK_WINDOWS + 2;
+    assert.deepEqual(levels(v, Array(n).fill(w)), Array(n).fill(3), JSON.stringify(w));
+  }
+  // a transfer that starts on a clean link (parity already off) changes nothing, before or after
+  const clean = { fecReceived: 1000, fecSpan: 1000, deliveredSegments: 1000 };
+  const c = new FecTuner(3);
+  const cleanSteps = levels(c, [
+    ...Array(CLEAN_WINDOWS).fill(clean),
+    ...Array(BULK_WINDOWS).fill({ ...clean, paceLimitedMs: W }),
+    { ...clean, idleMs: W },
+  ]);
+  const cleanOff = [...Array(CLEAN_WINDOWS - 1).fill(3), ...Array(BULK_WINDOWS + 2).fill(0)];
+  assert.deepEqual(cleanSteps, cleanOff);
+  assert.equal(c.bulk, false);
+});
+
 /**
  * Two adaptive-FEC sessions over emulated links, `a` sending `data` to `b`, advanced one event
  * at a time on a virtual clock. `drop` may discard a datagram of `a` before its link, `seen`
@@ -135,6 +188,9 @@ class Pair {
   readonly #down: LinkDirection;
   readonly #rx = new Uint8Array(65536);
   readonly #seen: ((p: Uint8Array) => void) | undefined;
+  /** The application's rate (bits/s) when it, not the link, limits `a`; 0 = as fast as it can. */
+  readonly #appBps: number;
+  readonly #start = this.now;
   #na = this.now;
   #nb = this.now;
 
@@ -142,8 +198,9 @@ class Pair {
     readonly data: Uint8Array,
     link: LinkProfile,
     seed: number,
-    hooks: { drop?: () => boolean; seen?: (p: Uint8Array) => void } = {},
+    hooks: { drop?: () => boolean; seen?: (p: Uint8Array) => void; appBps?: number } = {},
   ) {
+    this.#appBps = hooks.appBps ?? 0;
     const rnd = new Prng(seed);
     rnd.fill(data);
     const pass = deriveKey("tuner");
@@ -166,8 +223,11 @@ class Pair {
   /** One event: `a` takes what it can of `data` (while `sending`), then timers and links run. */
   step(sending = true): void {
     const { a, b, data, now } = this;
-    while (sending && this.sent < data.length && a.canSend()) {
-      const n = Math.min(65536, data.length - this.sent);
+    const budget = this.#appBps > 0
+      ? Math.floor((now - this.#start) * this.#appBps / 8000)
+      : data.length;
+    while (sending && this.sent < Math.min(data.length, budget) && a.canSend()) {
+      const n = Math.min(65536, Math.min(data.length, budget) - this.sent);
       a.send(data.subarray(this.sent, this.sent + n), now);
       this.sent += n;
     }
@@ -232,11 +292,17 @@ Deno.test("adaptive FEC end to end: off on a clean link, on when loss starts, ev
 });
 
 Deno.test("adaptive FEC end to end: 2 % loss both ways, parity steps down with the shape kept, receiver never re-tunes", () => {
-  const pair = new Pair(new Uint8Array(24_000_000), {
-    delayMs: 10,
-    rateBps: 20_000_000,
-    loss: 0.02,
-  }, 6);
+  // the application, not the link, sets the pace (12 of 20 Mbit/s): not a bulk transfer
+  const pair = new Pair(
+    new Uint8Array(24_000_000),
+    {
+      delayMs: 10,
+      rateBps: 20_000_000,
+      loss: 0.02,
+    },
+    6,
+    { appBps: 12_000_000 },
+  );
   const levels = new Set<number>();
   while (pair.got < pair.data.length && pair.now < 60_000) {
     pair.step();
@@ -257,4 +323,46 @@ Deno.test("adaptive FEC end to end: 2 % loss both ways, parity steps down with t
   assert.equal(b.snmp.KCPInErrors, 0);
   const all = concat(received);
   assert.equal(sha256(all), sha256(data));
+});
+
+Deno.test("adaptive FEC end to end: a bulk transfer over 2 % loss goes without parity, which comes back when it ends", () => {
+  const observer = createPacketCrypt("aes", deriveKey("tuner"), () => {});
+  let fecPackets = 0;
+  let plainPackets = 0;
+  const pair = new Pair(
+    new Uint8Array(16_000_000),
+    {
+      delayMs: 20,
+      rateBps: 20_000_000,
+      loss: 0.02,
+    },
+    7,
+    {
+      seen: (p) => {
+        const c = p.slice();
+        const m = observer.open(c, c.length);
+        if (fecType(c, observer.headerSize, m) === 0) plainPackets++;
+        else fecPackets++;
+      },
+    },
+  );
+  const bulkLevels = new Set<number>();
+  // as fast as the link takes it
+  while (pair.sent < pair.data.length && pair.now < 60_000) {
+    pair.step();
+    if (pair.now > 4000) bulkLevels.add(pair.a.fecParity);
+  }
+  assert.deepEqual([...bulkLevels], [0], "no parity once the transfer is bulk");
+  // then the application goes quiet: what is in flight drains and parity comes back
+  const drainUntil = pair.now + 3000;
+  while (pair.now < drainUntil) pair.step(false);
+  assert.equal(pair.a.fecParity, 3);
+  assert.ok(plainPackets > 5000 && fecPackets > 100, `plain ${plainPackets}, FEC ${fecPackets}`);
+  // retransmission repaired the loss; the receiver rebuilt nothing after parity stopped
+  assert.ok(pair.a.kcp.stats.retransSegs > 100, `resent ${pair.a.kcp.stats.retransSegs}`);
+  assert.equal(pair.b.snmp.FECErrs, 0);
+  assert.equal(pair.b.snmp.KCPInErrors, 0);
+  const all = concat(pair.received);
+  assert.equal(all.length, pair.data.length);
+  assert.equal(sha256(all), sha256(pair.data));
 });

@@ -35,8 +35,9 @@ const CASES: { name: string; flags: InteropFlags }[] = [
     },
   },
   {
-    // our sender's FEC tuner steps parity down on this link (skipping the last parity packets
-    // of each group): the Go receiver must rebuild with what arrives and never mis-tune
+    // our sender's FEC tuner sends 10/3 parity at first, then none once the transfer is bulk
+    // (about 2 s in, each way): the Go receiver must rebuild with what arrives, take the plain
+    // KCP packets that follow, and never mis-tune
     name: "defaults over 30 Mbit/s, 2 % loss (adaptive parity)",
     flags: { link: "rate=30mbit,delay=10ms,loss=2%" },
   },
