@@ -40,6 +40,8 @@
  *   the next call (kcp-go returns one segment per call); `peekSize` then counts all queued bytes.
  * - Stream-mode `send` has no 255-fragment limit (fragments are unused there).
  * - The window-probe start delay is an option, default 500 ms (latest kcp-go; 2021 used 7000).
+ * - Opt-in, sender side only: `headProbe`, `pipeLimit`, `rtoSrttFactor`, pacing. Opt-in, on the
+ *   wire: `rangeAcks` (ACK segments with `frg` > 0, which kcp-go ignores).
  *
  * @example
  * ```ts
@@ -84,6 +86,8 @@ export const KCP_OVERHEAD = 24;
 export const CMD_PUSH = 81;
 /** Retransmitted segments remembered after `una` passed them, for spurious-retransmission checks. */
 const PASSED_RESENT = 32;
+/** Range ACKs written per flush at most (see {@linkcode Kcp.rangeAcks}). */
+const MAX_RANGE_ACKS = 16;
 /** Command: acknowledgement (`IKCP_CMD_ACK`). */
 export const CMD_ACK = 82;
 /** Command: window probe, "tell me your window" (`IKCP_CMD_WASK`). */
@@ -284,6 +288,19 @@ export class Kcp {
    * 0 = kcp-go's RTO. @default 0
    */
   rtoSrttFactor = 0;
+  /**
+   * Range ACKs (deviation, both sides). As a receiver, every flush that carries new ACKs first
+   * repeats the previous flush's ACKs that are still out of order (above `rcv_nxt`), as ACK
+   * segments whose `frg` byte counts the segments before `sn` they also cover (1..255; a run of
+   * one is not repeated). While a hole holds `una` back, a lost ACK packet otherwise leaves its
+   * segments unacknowledged, and the ACKs of later ones fast-retransmit them although they
+   * arrived. As a sender, an ACK with `frg` > 0 marks that whole run acknowledged, with no RTT
+   * sample and no fastack. kcp-go and ikcp always send ACKs with `frg` = 0 and ignore it on
+   * input, so a kcp-go sender takes each range as one more ACK of its last segment; the ranges
+   * come before the new ACKs, so a packet's last ACK, its RTT sample, is a new one. Off, an
+   * ACK's `frg` is ignored on input, as in kcp-go. @default false
+   */
+  rangeAcks = false;
   /** Counters of this instance. */
   readonly stats: KcpStats = {
     outSegs: 0,
@@ -372,9 +389,14 @@ export class Kcp {
   private rcvSlots: (Segment | undefined)[];
   private rcvMask: number;
   private rcvBufCount = 0;
+  /** One past the highest sn stored in the receive window (for range ACKs). */
+  private rcvHigh = 0;
   /** Pending ACKs as (sn, ts) pairs. */
   private ackList = new Uint32Array(128);
   private ackCount = 0;
+  /** The sn of the previous flush's ACKs (range ACKs repeat them). */
+  private prevAcks = new Uint32Array(64);
+  private prevAckCount = 0;
 
   /**
    * Creates an engine for conversation `conv`.
@@ -736,11 +758,15 @@ export class Kcp {
         break;
       }
       if (regular) this.remoteWnd = wnd;
+      const range = cmd === CMD_ACK && frg > 0 && this.rangeAcks;
       // before una can drop it: an ACK carrying an older transmission's timestamp
-      if (cmd === CMD_ACK) this.checkSpurious(sn, ts);
+      if (cmd === CMD_ACK && !range) this.checkSpurious(sn, ts);
       if (this.parseUna(una) > 0) flushSegments = true;
       this.shrinkBuf();
-      if (cmd === CMD_ACK) {
+      if (range) {
+        // a repeat of what the peer holds out of order: no RTT sample, no fastack
+        for (let i = frg; i >= 0; i--) this.parseAck((sn - i) >>> 0);
+      } else if (cmd === CMD_ACK) {
         this.parseAck(sn);
         if (this.parseFastack(sn, ts)) flushSegments = true;
         updateRtt = true;
@@ -749,7 +775,7 @@ export class Kcp {
         let repeat = true;
         if (((sn - (this.rcvNxt + this.rcvWndSize)) | 0) < 0) {
           this.ackPush(sn, ts);
-          if (((sn - this.rcvNxt) | 0) >= 0) repeat = this.parseData(sn, frg, data, p, len);
+          if (((sn - this.rcvNxt) | 0) >= 0) repeat = this.parseData(sn, frg, ts, data, p, len);
         }
         if (regular && repeat) stats.repeatSegs++;
       } else if (cmd === CMD_WASK) {
@@ -826,6 +852,13 @@ export class Kcp {
 
     const acks = this.ackList;
     const count = this.ackCount;
+    if (count > 0 && this.rangeAcks) {
+      if (this.rcvBufCount > 0) ptr = this.writeRanges(ptr, wnd, una);
+      // the next flush repeats these while they stay out of order
+      if (this.prevAcks.length < count) this.prevAcks = new Uint32Array(this.ackList.length);
+      for (let i = 0; i < count; i++) this.prevAcks[i] = acks[2 * i];
+      this.prevAckCount = count;
+    }
     for (let i = 0; i < count; i++) {
       if (ptr + KCP_OVERHEAD > mtu && ptr > reserved) {
         this.emit(ptr);
@@ -1104,6 +1137,40 @@ export class Kcp {
     return (current + minimal) >>> 0;
   }
 
+  /**
+   * Writes range ACKs for what the previous flush acknowledged and is still held out of order
+   * (runs of consecutive sn, at most {@link MAX_RANGE_ACKS}) at `ptr`; returns the new `ptr`.
+   * Called only with new ACKs to follow, so a packet's last ACK (a kcp-go sender's RTT sample)
+   * is always a new one.
+   */
+  private writeRanges(ptr: number, wnd: number, una: number): number {
+    const prev = this.prevAcks;
+    const n = this.prevAckCount;
+    const slots = this.rcvSlots;
+    const mask = this.rcvMask;
+    let written = 0;
+    let i = 0;
+    while (i < n && written < MAX_RANGE_ACKS) {
+      const first = prev[i++];
+      if (((first - una) | 0) <= 0 || slots[first & mask] === undefined) continue;
+      let last = first;
+      while (i < n && prev[i] === ((last + 1) >>> 0) && ((last - first) | 0) < 255) {
+        last = prev[i++];
+      }
+      if (last === first) continue;
+      if (ptr + KCP_OVERHEAD > this.mtu && ptr > this.reserved) {
+        this.emit(ptr);
+        ptr = this.reserved;
+      }
+      const seg = slots[last & mask];
+      this.writeHeader(ptr, CMD_ACK, (last - first) | 0, wnd, seg?.ts ?? 0, last, una, 0);
+      ptr += KCP_OVERHEAD;
+      this.stats.outSegs++;
+      written++;
+    }
+    return ptr;
+  }
+
   /** Hands the output buffer to the output callback and resets it. */
   private emit(size: number): void {
     this.stats.outPkts++;
@@ -1314,7 +1381,14 @@ export class Kcp {
   }
 
   /** Store an in-window PUSH; returns true if it was a duplicate. */
-  private parseData(sn: number, frg: number, src: Uint8Array, off: number, len: number): boolean {
+  private parseData(
+    sn: number,
+    frg: number,
+    ts: number,
+    src: Uint8Array,
+    off: number,
+    len: number,
+  ): boolean {
     if (((sn - (this.rcvNxt + this.rcvWndSize)) | 0) >= 0 || ((sn - this.rcvNxt) | 0) < 0) {
       return true;
     }
@@ -1328,8 +1402,10 @@ export class Kcp {
       seg.len = len;
       seg.sn = sn;
       seg.frg = frg;
+      seg.ts = ts;
       this.rcvSlots[slot] = seg;
       this.rcvBufCount++;
+      if (((sn + 1 - this.rcvHigh) | 0) > 0) this.rcvHigh = (sn + 1) >>> 0;
     }
     this.moveReceived();
     return repeat;

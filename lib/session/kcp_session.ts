@@ -73,6 +73,13 @@ export interface KcpSessionOptions {
    */
   adaptiveFec?: boolean;
   /**
+   * Range ACKs both ways (see `Kcp.rangeAcks`): a receiver repeats, as runs, the previous
+   * flush's ACKs still out of order, so one lost ACK packet no longer makes the sender resend the
+   * segments it acknowledged; a sender honours them. Go peers ignore the ranges.
+   * @default false (kcp-go)
+   */
+  rangeAcks?: boolean;
+  /**
    * latest kcptun's `--ratelimit`, bytes/s of datagrams (0 = none). The limit itself is the
    * caller's (a token bucket on the datagrams); with `rateControl`, KCP's pacing is also kept
    * below it, so segments wait inside KCP instead of in the limiter's queue, where their
@@ -205,6 +212,7 @@ export class KcpSession {
     this.kcp.setWindowSize(options.sndwnd ?? 128, options.rcvwnd ?? 512);
     this.kcp.streamMode = true;
     this.kcp.ackNoDelay = options.ackNoDelay ?? false;
+    this.kcp.rangeAcks = options.rangeAcks ?? false;
     if (options.rateControl) {
       this.#rate = new RateController(this.kcp.mss + KCP_OVERHEAD);
       this.kcp.headProbe = true;

@@ -42,6 +42,7 @@ export function connectionOptions(
     ackNoDelay: config.acknodelay,
     rateControl: true,
     adaptiveFec: true,
+    rangeAcks: true,
     paceLimit: config.ratelimit,
     compress: init.compress,
     smux: {

@@ -853,6 +853,86 @@ Deno.test("kcp: spuriousSegs counts retransmissions whose earlier transmission w
   assert.equal(kcp.takeLowRtt(), 0);
 });
 
+Deno.test("kcp: rangeAcks receiver repeats the previous flush's ACKs still out of order, as runs", () => {
+  const d = new Uint8Array(1);
+  // sn 0 missing; 1..3, 5 (alone) and 7..306 (300 segments) arrive in one packet: one flush
+  const first = [1, 2, 3, 5, ...Array.from({ length: 300 }, (_, i) => 7 + i)];
+  const flushes = (rangeAcks: boolean) => {
+    const { kcp, out } = endpoint();
+    kcp.setWindowSize(32, 512);
+    kcp.rangeAcks = rangeAcks;
+    const seen: number[][][] = [];
+    const take = () => {
+      seen.push(allSegs(out).map((s) => [s.cmd, s.frg, s.sn, s.ts, s.una]));
+      out.length = 0;
+    };
+    // a packet's worth of ACKs: input flushes them itself (ACK clocking)
+    kcp.input(build(first.map((sn) => ({ sn, ts: 1000 + sn, data: d }))), true, 0);
+    take();
+    kcp.input(build([{ sn: 2, ts: 77, data: d }, { sn: 400, ts: 88, data: d }]), true, 10);
+    kcp.flush(10);
+    take();
+    kcp.flush(20); // no new ACKs: nothing, ranges included
+    take();
+    kcp.input(build([{ sn: 0, ts: 99, data: d }]), true, 30); // 0..3 in order now: una 4
+    kcp.flush(30);
+    take();
+    return seen;
+  };
+  const on = flushes(true);
+  assert.equal(on[0].length, first.length);
+  assert.deepEqual(on[0].filter((s) => s[1] !== 0), [], "nothing to repeat before");
+  assert.deepEqual(on.slice(1), [
+    [
+      [CMD_ACK, 2, 3, 1003, 0], // 1..3
+      [CMD_ACK, 255, 262, 1262, 0], // 7..262
+      [CMD_ACK, 43, 306, 1306, 0], // 263..306; 5 alone is not repeated
+      [CMD_ACK, 0, 2, 77, 0],
+      [CMD_ACK, 0, 400, 88, 0],
+    ],
+    [],
+    // 2 is below una now, 400 alone: no range; ACK 0 is kept as the last (kcp-go)
+    [[CMD_ACK, 0, 0, 99, 4]],
+  ]);
+  // off (kcp-go): the new ACKs only
+  const off = flushes(false);
+  assert.deepEqual(off[1], [[CMD_ACK, 0, 2, 77, 0], [CMD_ACK, 0, 400, 88, 0]]);
+});
+
+Deno.test("kcp: rangeAcks sender marks a range acknowledged, with no RTT sample and no fastack", () => {
+  const run = (rangeAcks: boolean) => {
+    const { kcp, out } = endpoint();
+    kcp.setWindowSize(64, 128);
+    kcp.rangeAcks = rangeAcks;
+    kcp.update(0);
+    kcp.send(new Uint8Array(kcp.mss * 10));
+    kcp.flush(0); // sn 0..9 at ts 0
+    out.length = 0;
+    // sn 0 lost; the ACK packet for 1..6 lost; a range for 1..6 (frg 5) then a new ACK of 7
+    kcp.input(
+      build([
+        { cmd: CMD_ACK, sn: 6, frg: 5, ts: 0, una: 0, wnd: 128 },
+        { cmd: CMD_ACK, sn: 7, ts: 0, una: 0, wnd: 128 },
+      ]),
+      true,
+      100,
+    );
+    kcp.flush(101);
+    return { kcp, resent: allSegs(out).filter((s) => s.cmd === CMD_PUSH).map((s) => s.sn) };
+  };
+  const on = run(true);
+  assert.equal(on.kcp.sacked, 7);
+  // fastack: only the new ACK of 7 counted; the hole at 0 goes out by early retransmit (a
+  // flush with no new data), the segments the lost ACK packet covered do not
+  assert.deepEqual(on.resent, [0]);
+  assert.equal(on.kcp.takeLowRtt(), 100, "one sample, from the new ACK");
+  // off: frg is ignored, as in kcp-go: sn 6 is acknowledged, 1..5 are not, and the two ACKs
+  // count twice towards 0..5, which are all resent
+  const off = run(false);
+  assert.equal(off.kcp.sacked, 2);
+  assert.deepEqual(off.resent, [0, 1, 2, 3, 4, 5]);
+});
+
 Deno.test("kcp: timers are wrap-safe when the clock crosses 2^32", () => {
   const start = 2 ** 32 - 700; // the 2nd retransmission happens after the wrap
   const times = rtoSchedule(0, start, start + 3000).times.map((t) => t - start);

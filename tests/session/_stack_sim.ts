@@ -483,6 +483,7 @@ export class StackSim {
       ackNoDelay: cfg.ackNoDelay,
       rateControl: this.opts.tunnelDefaults ?? false,
       adaptiveFec: this.opts.tunnelDefaults ?? false,
+      rangeAcks: this.opts.tunnelDefaults ?? false,
     };
   }
 
