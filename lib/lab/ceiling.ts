@@ -54,8 +54,9 @@ export interface CeilingInput {
    */
   rateControl?: boolean;
   /**
-   * The sender turns FEC off while the link loses nothing and may send as few as one parity
-   * packet per group while it loses some (kcptun-ts's adaptive FEC). @default false (Go kcptun)
+   * The sender turns FEC off while the link loses nothing or a bulk transfer keeps it busy
+   * (kcptun-ts's adaptive FEC); the lab and the bench measure bulk transfers, so the ceiling
+   * assumes no parity and retransmission for the loss. @default false (Go kcptun)
    */
   adaptiveFec?: boolean;
 }
@@ -184,7 +185,7 @@ export function linkCeiling(input: CeilingInput): Ceiling {
     throw new RangeError(`MTU ${mtu} leaves no room for data after ${mtu - mss} header bytes`);
   }
   const loss = meanLoss(input.forward);
-  const fec = fecConfigured && !(input.adaptiveFec === true && loss === 0);
+  const fec = fecConfigured && input.adaptiveFec !== true;
   const datagram = fecConfigured && !fec ? mtu - FEC_HEADER_BYTES : mtu;
   const rateControl = input.rateControl === true;
   const rate = input.forward.rateBps ?? 0;
@@ -195,7 +196,7 @@ export function linkCeiling(input: CeilingInput): Ceiling {
     : 0;
   const rttMs = (input.forward.delayMs ?? 0) + (input.reverse.delayMs ?? 0);
   const delivered = 1 - loss;
-  const parity = !fec ? 0 : input.adaptiveFec === true ? 1 : parityShards;
+  const parity = fec ? parityShards : 0;
   const share = fec ? Math.min(delivered, dataShards / (dataShards + parity)) : delivered;
   const payloadShare = (mss / datagram) * share;
   const protocolBps = linkBps * payloadShare;

@@ -127,11 +127,11 @@ export function explainCeiling(c: Ceiling): string {
   if (c.linkBps === Infinity) {
     return `link unlimited; ${window} → limited by the host (CPU, sockets)`;
   }
-  const fec = !c.fec
-    ? c.fecConfigured ? "FEC off on a clean link (adaptive)" : "FEC off"
-    : c.parity === 1 && c.fecConfigured
-    ? "FEC with 1 parity per group (adaptive, its fewest)"
-    : "FEC on";
+  const fec = c.fec
+    ? "FEC on"
+    : c.adaptiveFec
+    ? "no parity in a bulk transfer (adaptive)"
+    : "FEC off";
   const link = `link ${formatRate(c.linkBps)} × ${formatPercent(c.payloadShare)} for data ` +
     `(mss ${c.mss} of ${c.datagram} B, ${fec}, ${formatPercent(c.loss)} loss) = ` +
     formatRate(c.protocolBps);

@@ -158,7 +158,7 @@ export function suggestSettings(
         advice: "Turn FEC off to give that bandwidth to data",
         flags: ["--ds", "0", "--ps", "0"],
       });
-    } else if (loss > 0 && !fecOn) {
+    } else if (loss > 0 && !r.ceiling.fecConfigured) {
       out.push({
         finding: `The link loses ${pct(loss)} of packets and FEC is off`,
         advice: "FEC rebuilds lost packets without waiting a round trip for a resend",
@@ -168,8 +168,8 @@ export function suggestSettings(
       loss > 0 && fecOn && share > 4 * loss && r.ceiling.limitedBy === "link" &&
       !r.ceiling.adaptiveFec
     ) {
-      // (an adaptive sender already sends only the parity the loss needs, down to one packet
-      // per group: fewer configured shards would only cap what it may add for bursts)
+      // (an adaptive sender already sends only the parity the loss needs, none in a bulk
+      // transfer: fewer configured shards would only cap what it may add for bursts)
       const ps = Math.max(1, Math.round((set.dataShards * 3 * loss) / (1 - 3 * loss)));
       if (ps < set.parityShards) {
         out.push({

@@ -155,7 +155,7 @@ Deno.test("ceiling: kcptun-ts rate control lifts the sndwnd cap; rcvwnd and 8192
   assert.equal(RATE_CONTROL_MAX_WINDOW, 8192);
 });
 
-Deno.test("ceiling: adaptive FEC drops parity and the FEC header on a loss-free link, all but one parity on a lossy one", () => {
+Deno.test("ceiling: adaptive FEC drops parity and the FEC header in a bulk transfer, lossy link or not", () => {
   const clean = linkCeiling({ ...both("clean-100m-20ms", 1024, 512), adaptiveFec: true });
   assert.equal(clean.fec, false);
   assert.equal(clean.fecConfigured, true);
@@ -165,12 +165,12 @@ Deno.test("ceiling: adaptive FEC drops parity and the FEC header on a loss-free 
   assert.equal(clean.payloadShare, 1298 / 1342);
   assert.ok(clean.ceilingBps / clean.linkBps > 0.96);
   assert.equal(clean.parity, 0);
-  // on a lossy link the cheapest level the tuner reaches: one parity packet per group
+  // on a lossy link too: retransmission repairs the 2 %
   const lossy = linkCeiling({ ...both("lossy-50m-40ms-2pct", 1024, 512), adaptiveFec: true });
-  assert.equal(lossy.fec, true);
-  assert.equal(lossy.parity, 1);
-  assert.equal(lossy.datagram, 1350);
-  assert.equal(lossy.payloadShare, (1298 / 1350) * (10 / 11));
+  assert.equal(lossy.fec, false);
+  assert.equal(lossy.parity, 0);
+  assert.equal(lossy.datagram, 1342);
+  assert.equal(lossy.payloadShare, (1298 / 1342) * 0.98);
   const fixed = linkCeiling(both("lossy-50m-40ms-2pct", 1024, 512));
   assert.equal(fixed.adaptiveFec, false);
   assert.equal(fixed.parity, 3);

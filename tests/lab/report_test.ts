@@ -160,7 +160,7 @@ Deno.test("report: rates, percentages, links and ceilings in words", () => {
 Deno.test("report: a kcptun-ts ceiling names rate control and adaptive FEC", () => {
   assert.equal(
     explainCeiling(ceilingFor(LINK_PROFILES["clean-100m-20ms"], 128, 1024, [10, 3], true)),
-    "link 100 Mbit/s × 97 % for data (mss 1298 of 1342 B, FEC off on a clean link (adaptive), " +
+    "link 100 Mbit/s × 97 % for data (mss 1298 of 1342 B, no parity in a bulk transfer (adaptive), " +
       "0.0 % loss) = 96.7 Mbit/s; window 1024 (rcvwnd; rate control sizes the send window) × " +
       "1298 B / 20 ms RTT = 532 Mbit/s → limited by the link",
   );
