@@ -297,8 +297,9 @@ export class Kcp {
    * arrived. As a sender, an ACK with `frg` > 0 marks that whole run acknowledged, with no RTT
    * sample and no fastack. kcp-go and ikcp always send ACKs with `frg` = 0 and ignore it on
    * input, so a kcp-go sender takes each range as one more ACK of its last segment; the ranges
-   * come before the new ACKs, so a packet's last ACK, its RTT sample, is a new one. Off, an
-   * ACK's `frg` is ignored on input, as in kcp-go. @default false
+   * come before the new ACKs, so a packet's last ACK, its RTT sample, is a new one. Not for
+   * ikcp peers (kcptun-libev): ikcp takes an RTT sample from every ACK, a range's old `ts`
+   * included. Off, an ACK's `frg` is ignored on input, as in kcp-go. @default false
    */
   rangeAcks = false;
   /** Counters of this instance. */
