@@ -390,8 +390,6 @@ export class Kcp {
   private rcvSlots: (Segment | undefined)[];
   private rcvMask: number;
   private rcvBufCount = 0;
-  /** One past the highest sn stored in the receive window (for range ACKs). */
-  private rcvHigh = 0;
   /** Pending ACKs as (sn, ts) pairs. */
   private ackList = new Uint32Array(128);
   private ackCount = 0;
@@ -1163,8 +1161,8 @@ export class Kcp {
         this.emit(ptr);
         ptr = this.reserved;
       }
-      const seg = slots[last & mask];
-      this.writeHeader(ptr, CMD_ACK, (last - first) | 0, wnd, seg?.ts ?? 0, last, una, 0);
+      const ts = slots[last & mask]!.ts;
+      this.writeHeader(ptr, CMD_ACK, (last - first) | 0, wnd, ts, last, una, 0);
       ptr += KCP_OVERHEAD;
       this.stats.outSegs++;
       written++;
@@ -1406,7 +1404,6 @@ export class Kcp {
       seg.ts = ts;
       this.rcvSlots[slot] = seg;
       this.rcvBufCount++;
-      if (((sn + 1 - this.rcvHigh) | 0) > 0) this.rcvHigh = (sn + 1) >>> 0;
     }
     this.moveReceived();
     return repeat;

@@ -35,8 +35,9 @@
  * Bulk transfers send no parity at all, whatever the loss. A window is saturated when the
  * application kept our sender supplied (its queue empty with the windows open for less than
  * {@link BULK_IDLE_SHARE} of the window) and our pacing rate held the sender back for at least
- * {@link BULK_PACED_SHARE} of it (so the rate controller, not a receive window, sets the pace). After {@link BULK_WINDOWS} saturated windows in a row the transfer is bulk: the link
- * sets its pace, so every parity packet takes the place of a data packet. Parity spends ps of
+ * {@link BULK_PACED_SHARE} of it (so the rate controller, not a receive window, sets the pace).
+ * After {@link BULK_WINDOWS} saturated windows in a row the transfer is bulk: the link sets its
+ * pace, so every parity packet takes the place of a data packet. Parity spends ps of
  * every ds + ps packets; retransmission spends one packet per lost segment, and the rate
  * controller paces at the measured delivery rate, so loss does not slow it down. What FEC saves
  * is the round trip a retransmission takes, which an application-limited flow (interactive
@@ -106,15 +107,9 @@ export class FecTuner {
   #backoff = 1;
   /** The last window that closed with data flowing was lossy. */
   #lossyBefore = false;
-  #start = -1;
-  #last: FecTunerInput = {
-    fecReceived: 0,
-    fecSpan: 0,
-    retransmitted: 0,
-    deliveredSegments: 0,
-    paceLimitedMs: 0,
-    idleMs: 0,
-  };
+  #start = 0;
+  /** The counters at the start of the current window (none before the first update). */
+  #last: FecTunerInput | undefined;
   /** Saturated windows in a row (see the module doc). */
   #saturated = 0;
   /** A bulk transfer turned parity off; `#beforeBulk` is the level it comes back to. */
@@ -147,14 +142,14 @@ export class FecTuner {
 
   /** Feeds the counters; returns true when `parity` changed. */
   update(now: number, input: FecTunerInput): boolean {
-    if (this.#start < 0) {
+    const last = this.#last;
+    if (last === undefined) {
       this.#start = now;
       this.#last = { ...input };
       return false;
     }
     const elapsed = now - this.#start;
     if (elapsed < TUNER_WINDOW_MS) return false;
-    const last = this.#last;
     const idle = (input.idleMs - last.idleMs) / elapsed;
     if (this.#bulk) {
       // parity stays off while the transfer lasts; its loss says nothing about what parity
