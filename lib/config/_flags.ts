@@ -217,8 +217,8 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "int",
     field: "rcvwnd",
     json: "rcvwnd",
-    usage: "receive window size (packets), 1..65535",
-    defaults: { client: 512, server: 1024 },
+    usage: "receive window size (packets), 1..65535; client default 1024 (kcptun: 512)",
+    defaults: { client: 1024, server: 1024 },
     section: "main",
   },
   {

@@ -111,7 +111,7 @@ const COMMON_DEFAULTS = {
 // ---------------------------------------------------------------------------
 // defaults
 
-Deno.test("client defaults are latest kcptun's", () => {
+Deno.test("client defaults are latest kcptun's, but for a receive window of 1024", () => {
   assert.deepEqual(client([]), {
     ...COMMON_DEFAULTS,
     localaddr: { kind: "tcp", host: "", port: 12948 },
@@ -120,7 +120,7 @@ Deno.test("client defaults are latest kcptun's", () => {
     autoexpire: 0,
     scavengettl: 600,
     sndwnd: 128,
-    rcvwnd: 512,
+    rcvwnd: 1024, // kcptun: 512 (see README, Compatibility)
     closewait: 0,
   });
 });
