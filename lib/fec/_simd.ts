@@ -9,8 +9,8 @@
  *
  * The module is built by {@link assemble} at first use; one instance per process, with one
  * growable memory used as scratch: coefficient tables, then the input shards, then the output
- * shards, each shard at a stride of its length rounded up to the loop's 32-byte step. Inputs are copied in and outputs out for
- * every call, which costs far less than the products.
+ * shards, each shard at a stride of its length rounded up to the loop's 32-byte step. Inputs are
+ * copied in and outputs out for every call, which costs far less than the products.
  *
  * @module
  */

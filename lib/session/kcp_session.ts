@@ -276,8 +276,8 @@ export class KcpSession {
     const changed = this.#tuner!.update(now, {
       fecReceived: this.#rxFecCount,
       fecSpan: this.#rxFecSpan,
-      retransmitted: this.kcp.stats.retransSegs - this.kcp.stats.spuriousSegs,
-      deliveredSegments: Math.floor(this.kcp.delivered / this.kcp.mss),
+      retransmitted: kcp.stats.retransSegs - kcp.stats.spuriousSegs,
+      deliveredSegments: Math.floor(kcp.delivered / kcp.mss),
       paceLimitedMs: this.#paceLimitedMs,
       idleMs: this.#idleMs,
     });
