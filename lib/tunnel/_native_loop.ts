@@ -21,7 +21,7 @@
  * sleep a little before it looks again ({@link NativeLoop.coalesce}): a share of the round-trip
  * time the sessions asked for, never past a timer. What arrived meanwhile is then read in one
  * batch. The drivers ask for {@link coalesceMs} of their smoothed RTT, so a link with RTT under
- * 32 ms (a LAN, loopback) never waits.
+ * 10 ms (a LAN, loopback) never waits.
  *
  * `KCPTUN_LOOP=deno` in the environment turns the loop off (Deno's loop drives everything).
  *
@@ -82,15 +82,17 @@ export const WOULD_BLOCK = -2;
 /** Longest receive-coalescing sleep, ms. */
 export const COALESCE_MAX_MS = 4;
 /**
- * Receive coalescing waits at most this share of the smoothed RTT. A sixteenth saved more CPU on
- * the 50 Mbit/s, 40 ms, 2 % profile (2 ms sleeps: the receiving client's CPU per GB fell by about
- * a quarter) but cost goodput there: 38.0 instead of 40–41 Mbit/s in the bench; in later
- * concurrent pairs −1.6 %. That loss comes from handling the datagrams (and so the ACKs) later,
- * not from noisier RTT samples: 0–5 ms of random noise added to every sample changed nothing. At
- * a thirty-second (1 ms there) four alternated 80 MB runs each took 15.5–15.7 s with and without
- * it.
+ * Receive coalescing waits at most this share of the smoothed RTT. Until 2026-12 it was a
+ * thirty-second: a sixteenth then saved about 7 % of the CPU on the 50 Mbit/s, 40 ms, 2 % profile
+ * but cost 1.6 % of its goodput, from handling the datagrams (and so the ACKs) later. Since the
+ * sender stops sending FEC parity in bulk transfers and takes range ACKs, that cost is gone. In
+ * concurrent pairs against a thirty-second (docs/benchmarks.md): a sixteenth −6 % CPU per GB there
+ * with goodput ×1.005 (ten pairs); a tenth −4 % more against a sixteenth, goodput ×1.02 (six); an
+ * eighth with an 8 ms cap −4 % more again, goodput ×1.00, not taken for the latency it adds to an
+ * interactive stream that shares a session with a bulk transfer. On the 100 Mbit/s, 20 ms clean
+ * profile a tenth (2 ms) costs 9 % less CPU per GB at the same goodput.
  */
-export const COALESCE_RTT_SHARE = 1 / 32;
+export const COALESCE_RTT_SHARE = 1 / 10;
 /** Receive coalescing only pays when a sleep gathers at least this many datagrams on average. */
 export const COALESCE_MIN_BATCH = 2;
 

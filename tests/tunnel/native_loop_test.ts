@@ -203,21 +203,24 @@ Deno.test({
   },
 });
 
-Deno.test("coalesceMs: 1/32 of the RTT, at most 4 ms, only for a receiver that gathers two datagrams a sleep", () => {
+Deno.test("coalesceMs: 1/10 of the RTT, at most 4 ms, only for a receiver that gathers two datagrams a sleep", () => {
   // no RTT sample yet: never
   assert.equal(coalesceMs(0, 10), 0);
-  // loopback and LAN paths (RTT under 32 ms): never
-  assert.equal(coalesceMs(31.9, 100), 0);
-  assert.equal(coalesceMs(32, 2), 1);
-  // the 2 % profile (RTT ≈ 45 ms, ≈ 3.8 datagrams per ms) and the bursty one (≈ 90 ms, 1.2/ms)
-  assert.equal(coalesceMs(45, 3.8), 1);
-  assert.equal(coalesceMs(90, 1.2), 2);
-  // capped at COALESCE_MAX_MS
+  // loopback and LAN paths (RTT under 10 ms): never
+  assert.equal(coalesceMs(9.9, 100), 0);
+  assert.equal(coalesceMs(10, 2), 1);
+  // the clean profile (RTT ≈ 22 ms, ≈ 8 datagrams per ms) and the 2 % one (≈ 45 ms, 3.8/ms)
+  assert.equal(coalesceMs(22, 8), 2);
+  assert.equal(coalesceMs(45, 3.8), 4);
+  assert.equal(coalesceMs(35, 1), 3);
+  // capped at COALESCE_MAX_MS: the bursty profile (≈ 90 ms, 1.2/ms)
+  assert.equal(coalesceMs(90, 1.2), COALESCE_MAX_MS);
   assert.equal(coalesceMs(1000, 1), COALESCE_MAX_MS);
   // the sending end, which gets a few ACKs, and an interactive stream do not wait
   assert.equal(coalesceMs(90, 0.05), 0);
-  assert.equal(coalesceMs(90, 0.99), 0);
-  assert.equal(coalesceMs(90, 1), 2);
+  assert.equal(coalesceMs(90, 0.49), 0);
+  assert.equal(coalesceMs(90, 0.5), 4);
+  assert.equal(coalesceMs(25, 0.99), 0);
   assert.equal(coalesceMs(NaN, 5), 0);
 });
 
