@@ -391,6 +391,11 @@ export class Kcp {
   private rcvMask: number;
   private rcvBufCount = 0;
   /** Pending ACKs as (sn, ts) pairs. */
+  /** This input's ACKs for {@link Kcp.parseFastacks}: pairs of (sn − sndUna, ts). */
+  private inAcks = new Uint32Array(128);
+  private inAckCount = 0;
+  /** Scratch of {@link Kcp.parseFastacks}: the oldest ts among ACKs j.. of this input. */
+  private inAckMinTs = new Uint32Array(64);
   private ackList = new Uint32Array(128);
   private ackCount = 0;
   /** The sn of the previous flush's ACKs (range ACKs repeat them). */
@@ -767,7 +772,7 @@ export class Kcp {
         for (let i = frg; i >= 0; i--) this.parseAck((sn - i) >>> 0);
       } else if (cmd === CMD_ACK) {
         this.parseAck(sn);
-        if (this.parseFastack(sn, ts)) flushSegments = true;
+        this.inAckPush(sn, ts);
         updateRtt = true;
         latestTs = ts;
       } else if (cmd === CMD_PUSH) {
@@ -784,6 +789,7 @@ export class Kcp {
       p += len;
     }
     stats.inSegs += inSegs;
+    if (this.inAckCount > 0 && this.parseFastacks()) flushSegments = true;
     if (ret !== 0) {
       stats.inErrs++;
       return ret;
@@ -1347,20 +1353,78 @@ export class Kcp {
     }
   }
 
-  /** Count an ACK for `sn` against earlier segments sent no later than `ts`; true if one reached `resend`. */
-  private parseFastack(sn: number, ts: number): boolean {
-    const idx = (sn - this.sndUna) | 0;
-    if (idx < 0 || ((sn - this.sndNxt) | 0) >= 0) return false;
+  /** Notes an ACK of this input for {@link Kcp.parseFastacks}. */
+  private inAckPush(sn: number, ts: number): void {
+    let acks = this.inAcks;
+    const i = this.inAckCount * 2;
+    if (i + 2 > acks.length) {
+      const grown = new Uint32Array(acks.length * 2);
+      grown.set(acks);
+      this.inAcks = acks = grown;
+    }
+    acks[i] = sn;
+    acks[i + 1] = ts;
+    this.inAckCount++;
+  }
+
+  /**
+   * Fast-ACK counting for all of one input's ACKs at once (ikcp's `parse_fastack` per ACK gives
+   * the same counts): each unacknowledged segment gets one count per ACK of a later segment that
+   * was sent no earlier than it (`seg.ts <= ack.ts`). One pass over the send buffer instead of one
+   * per ACK: a datagram carries up to 55 ACKs and the buffer holds hundreds of segments. Returns
+   * true when a segment reached the fast-resend threshold.
+   */
+  private parseFastacks(): boolean {
+    const m0 = this.inAckCount;
+    this.inAckCount = 0;
+    const acks = this.inAcks;
+    const una = this.sndUna;
+    const flight = (this.sndNxt - una) | 0;
+    // keep the ACKs beyond una and before snd_nxt, as (offset, ts), sorted by offset
+    let m = 0;
+    for (let j = 0; j < m0; j++) {
+      const off = (acks[2 * j] - una) | 0;
+      if (off <= 0 || off >= flight) continue;
+      const ts = acks[2 * j + 1];
+      let at = m;
+      while (at > 0 && acks[2 * at - 2] > off) {
+        acks[2 * at] = acks[2 * at - 2];
+        acks[2 * at + 1] = acks[2 * at - 1];
+        at--;
+      }
+      acks[2 * at] = off;
+      acks[2 * at + 1] = ts;
+      m++;
+    }
+    if (m === 0) return false;
+    let minTs = this.inAckMinTs;
+    if (minTs.length < m) this.inAckMinTs = minTs = new Uint32Array(acks.length / 2);
+    let oldest = acks[2 * m - 1];
+    for (let j = m - 1; j >= 0; j--) {
+      const ts = acks[2 * j + 1];
+      if (((ts - oldest) | 0) < 0) oldest = ts;
+      minTs[j] = oldest;
+    }
     const threshold = this.fastresend;
     const sndBuf = this.sndBuf;
+    const last = acks[2 * m - 2];
     let should = false;
-    for (let i = 0; i < idx; i++) {
+    let k = 0; // the first ACK beyond segment i
+    for (let i = 0; i < last; i++) {
+      while (acks[2 * k] <= i) k++;
       const seg = sndBuf.at(i);
-      if (((seg.ts - ts) | 0) <= 0 && seg.fastack !== FASTACK_DONE) {
-        seg.fastack++;
-        this.fastackPending = true;
-        if (seg.fastack >= threshold) should = true;
+      if (seg.fastack === FASTACK_DONE) continue;
+      const t = seg.ts;
+      let n = 0;
+      if (((t - minTs[k]) | 0) <= 0) {
+        n = m - k;
+      } else {
+        for (let j = k; j < m; j++) if (((t - acks[2 * j + 1]) | 0) <= 0) n++;
       }
+      if (n === 0) continue;
+      seg.fastack += n;
+      this.fastackPending = true;
+      if (seg.fastack >= threshold) should = true;
     }
     return should;
   }

@@ -985,6 +985,64 @@ Deno.test("kcp: fast retransmit at `resend` duplicate ACKs, once until the RTO",
   assert.equal(kcp.stats.retransSegs, 2);
 });
 
+Deno.test("kcp: fast-ACK counts of a whole input match ikcp's count per ACK (random ACK sets)", () => {
+  const N = 30; // within the peer's initial window of 32
+  const RESEND = 5;
+  const rnd = new Prng(4);
+  const int = (n: number) => Math.floor(rnd.float() * n);
+  let flushes = 0;
+  for (let trial = 0; trial < 300; trial++) {
+    const { kcp, out } = endpoint({ mtu: 100, nd: [0, 30, RESEND, 1] });
+    kcp.setWindowSize(128, 128);
+    // segment s sent alone at time s: every segment has its own ts
+    for (let t = 0; t < N; t++) {
+      kcp.send(new Uint8Array(76));
+      kcp.flush(t);
+    }
+    out.length = 0;
+    // the model: ikcp's parse_fastack for each ACK in turn, then kcp-go's flush
+    const ts = Array.from({ length: N }, (_, s) => s);
+    const count = new Array<number>(N).fill(0);
+    const done = new Array<boolean>(N).fill(false);
+    const acked = new Array<boolean>(N).fill(false);
+    for (let round = 0; round < 6; round++) {
+      const now = 50 + 10 * round;
+      const acks: Partial<Seg>[] = [];
+      const m = 1 + int(20);
+      for (let j = 0; j < m; j++) {
+        const sn = 1 + int(N + 2); // never 0, so una stays 0; N.. are beyond snd_nxt
+        const t = sn < N && rnd.float() < 0.7 ? ts[sn] : int(now);
+        acks.push({ cmd: CMD_ACK, sn, ts: t, wnd: 128 });
+      }
+      let should = false;
+      for (const a of acks) {
+        if (a.sn! >= N) continue;
+        acked[a.sn!] = true;
+        for (let s = 0; s < a.sn!; s++) {
+          if (done[s] || ts[s] > a.ts!) continue;
+          count[s]++;
+          if (count[s] >= RESEND) should = true;
+        }
+      }
+      const expected: number[] = [];
+      if (should) {
+        flushes++;
+        for (let s = 0; s < N; s++) {
+          if (acked[s] || done[s] || count[s] === 0) continue;
+          expected.push(s); // fast (count ≥ RESEND) or early (no new data in this flush)
+          done[s] = true;
+          ts[s] = now;
+        }
+      }
+      assert.equal(kcp.input(build(acks), true, now), 0);
+      const resent = allSegs(out).filter((x) => x.cmd === CMD_PUSH).map((x) => x.sn);
+      assert.deepEqual(resent, expected, `trial ${trial} round ${round}`);
+      out.length = 0;
+    }
+  }
+  assert.ok(flushes > 100, `fast resends exercised: ${flushes}`);
+});
+
 Deno.test("kcp: early retransmit (fastack > 0 and no new data in the flush), kcp-go", () => {
   for (const withNewData of [false, true]) {
     const { kcp, out } = endpoint({ mtu: 100 });
