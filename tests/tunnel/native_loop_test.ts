@@ -203,7 +203,7 @@ Deno.test({
   },
 });
 
-Deno.test("coalesceMs: 1/10 of the RTT, at most 4 ms, only for a receiver that gathers two datagrams a sleep", () => {
+Deno.test("coalesceMs: 1/10 of the RTT, at most 8 ms, only for a receiver that gathers two datagrams a sleep", () => {
   // no RTT sample yet: never
   assert.equal(coalesceMs(0, 10), 0);
   // loopback and LAN paths (RTT under 10 ms): never
@@ -213,13 +213,14 @@ Deno.test("coalesceMs: 1/10 of the RTT, at most 4 ms, only for a receiver that g
   assert.equal(coalesceMs(22, 8), 2);
   assert.equal(coalesceMs(45, 3.8), 4);
   assert.equal(coalesceMs(35, 1), 3);
-  // capped at COALESCE_MAX_MS: the bursty profile (≈ 90 ms, 1.2/ms)
-  assert.equal(coalesceMs(90, 1.2), COALESCE_MAX_MS);
+  // the bursty profile (≈ 90 ms, 1.2/ms); capped at COALESCE_MAX_MS
+  assert.equal(coalesceMs(90, 1.2), 8);
+  assert.equal(coalesceMs(130, 0.8), COALESCE_MAX_MS);
   assert.equal(coalesceMs(1000, 1), COALESCE_MAX_MS);
   // the sending end, which gets a few ACKs, and an interactive stream do not wait
   assert.equal(coalesceMs(90, 0.05), 0);
-  assert.equal(coalesceMs(90, 0.49), 0);
-  assert.equal(coalesceMs(90, 0.5), 4);
+  assert.equal(coalesceMs(90, 0.24), 0);
+  assert.equal(coalesceMs(90, 0.25), 8);
   assert.equal(coalesceMs(25, 0.99), 0);
   assert.equal(coalesceMs(NaN, 5), 0);
 });
