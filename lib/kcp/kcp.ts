@@ -390,12 +390,15 @@ export class Kcp {
   private rcvSlots: (Segment | undefined)[];
   private rcvMask: number;
   private rcvBufCount = 0;
-  /** Pending ACKs as (sn, ts) pairs. */
-  /** This input's ACKs for {@link Kcp.parseFastacks}: pairs of (sn − sndUna, ts). */
+  /**
+   * This input's ACKs for {@link Kcp.parseFastacks}, as (sn, ts) pairs, which it rewrites in place
+   * as (sn − sndUna, ts) sorted by sn.
+   */
   private inAcks = new Uint32Array(128);
   private inAckCount = 0;
-  /** Scratch of {@link Kcp.parseFastacks}: the oldest ts among ACKs j.. of this input. */
+  /** Scratch of {@link Kcp.parseFastacks}: the oldest ts among the sorted ACKs j, j + 1, …. */
   private inAckMinTs = new Uint32Array(64);
+  /** Pending ACKs as (sn, ts) pairs. */
   private ackList = new Uint32Array(128);
   private ackCount = 0;
   /** The sn of the previous flush's ACKs (range ACKs repeat them). */
@@ -1369,8 +1372,8 @@ export class Kcp {
 
   /**
    * Fast-ACK counting for all of one input's ACKs at once (ikcp's `parse_fastack` per ACK gives
-   * the same counts): each unacknowledged segment gets one count per ACK of a later segment that
-   * was sent no earlier than it (`seg.ts <= ack.ts`). One pass over the send buffer instead of one
+   * the same counts): each segment in the send buffer gets one count per ACK of a later segment
+   * that was sent no earlier than it (`seg.ts <= ack.ts`). One pass over the send buffer instead of one
    * per ACK: a datagram carries up to 55 ACKs and the buffer holds hundreds of segments. Returns
    * true when a segment reached the fast-resend threshold.
    */
