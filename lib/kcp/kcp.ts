@@ -252,6 +252,23 @@ function pow2AtLeast(n: number): number {
   return c;
 }
 
+/** Stores (a, b) as pair `n` of `list`, which doubles when full; returns the list. */
+function pushPair(
+  list: Uint32Array<ArrayBuffer>,
+  n: number,
+  a: number,
+  b: number,
+): Uint32Array<ArrayBuffer> {
+  if (2 * n + 2 > list.length) {
+    const grown = new Uint32Array(list.length * 2);
+    grown.set(list);
+    list = grown;
+  }
+  list[2 * n] = a;
+  list[2 * n + 1] = b;
+  return list;
+}
+
 /**
  * One KCP conversation: a reliable, ordered byte stream (stream mode) or message stream over
  * an unreliable packet link.
@@ -1358,16 +1375,7 @@ export class Kcp {
 
   /** Notes an ACK of this input for {@link Kcp.parseFastacks}. */
   private inAckPush(sn: number, ts: number): void {
-    let acks = this.inAcks;
-    const i = this.inAckCount * 2;
-    if (i + 2 > acks.length) {
-      const grown = new Uint32Array(acks.length * 2);
-      grown.set(acks);
-      this.inAcks = acks = grown;
-    }
-    acks[i] = sn;
-    acks[i + 1] = ts;
-    this.inAckCount++;
+    this.inAcks = pushPair(this.inAcks, this.inAckCount++, sn, ts);
   }
 
   /**
@@ -1434,16 +1442,7 @@ export class Kcp {
 
   /** Records an ACK to send for segment `sn` echoing `ts`. */
   private ackPush(sn: number, ts: number): void {
-    let acks = this.ackList;
-    const i = this.ackCount * 2;
-    if (i + 2 > acks.length) {
-      const grown = new Uint32Array(acks.length * 2);
-      grown.set(acks);
-      this.ackList = acks = grown;
-    }
-    acks[i] = sn;
-    acks[i + 1] = ts;
-    this.ackCount++;
+    this.ackList = pushPair(this.ackList, this.ackCount++, sn, ts);
   }
 
   /** Store an in-window PUSH; returns true if it was a duplicate. */
