@@ -78,7 +78,10 @@ export class DrivenConnection {
   readonly tc: TunnelConnection;
   readonly #hooks: DriverHooks;
   readonly #waiters = new Map<number, Waiters>();
+  /** Writers parked on the KCP queue's gate, woken in order by {@link DrivenConnection.#drained}. */
   readonly #drainWaiters: (() => void)[] = [];
+  /** Writers re-parked since the last drain that found the gate shut before writing anything. */
+  #starvedAhead = 0;
   #timer: ReturnType<typeof setTimeout> | LoopTimer | undefined;
   #timerAt = Infinity;
   #closed = false;
@@ -198,7 +201,20 @@ export class DrivenConnection {
 
   #drained(): void {
     if (this.#drainWaiters.length === 0) return; // the common case: called on every drain
+    this.#starvedAhead = 0;
     for (const f of this.#drainWaiters.splice(0)) f();
+  }
+
+  /**
+   * Parks a writer until the KCP queue drains. A drain wakes every parked writer in order, and the
+   * first one may fill the queue again; `starved` says this one was woken by the last drain and
+   * found the gate shut before writing anything. Such writers go ahead of the ones that wrote (in
+   * the order they park), so the next drain serves them first: streams take turns, and a small
+   * stream beside a bulk one waits a drain or two, not until the bulk stream runs dry.
+   */
+  #parkWriter(f: () => void, starved: boolean): void {
+    if (starved) this.#drainWaiters.splice(this.#starvedAhead++, 0, f);
+    else this.#drainWaiters.push(f);
   }
 
   #wake(sid: number, kind: "read" | "write"): void {
@@ -306,13 +322,14 @@ export class DrivenConnection {
     return new Promise((resolve) => w![kind] = resolve);
   }
 
-  #waitDrain(): Promise<void> {
+  /** {@link DrivenConnection.#parkWriter} for a writer on Deno's loop. */
+  #waitDrain(starved: boolean): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise((resolve) =>
-      this.#drainWaiters.push(() => {
+      this.#parkWriter(() => {
         NativeLoop.dirty = true; // the writer continues on Deno's loop
         resolve();
-      })
+      }, starved)
     );
   }
 
@@ -371,11 +388,14 @@ export class DrivenConnection {
           if (qppOut !== undefined) qpp!.encrypt(buf, qppOut, 0, n);
           let off = 0;
           let now = -1;
+          let woken = false;
           while (off < n && !broken) {
             if (!this.tc.canWrite()) {
-              await this.#waitDrain();
+              await this.#waitDrain(woken);
+              woken = true;
               continue;
             }
+            woken = false;
             now = monotonicNow();
             const k = this.tc.write(sid, buf.subarray(off, n), now);
             if (k < 0) return breakPipe();
@@ -501,13 +521,14 @@ export class DrivenConnection {
       this.#drained();
       finish();
     };
-    const pumpUp = (): void => {
+    /** `woken`: run by a drain (see {@link DrivenConnection.#parkWriter}). */
+    const pumpUp = (woken = false): void => {
       upOnFd = false;
       let now = -1;
       while (!broken && !upDone) {
         if (upOff < upLen) {
           if (!this.tc.canWrite()) {
-            this.#drainWaiters.push(() => this.#defer(pumpUp));
+            this.#parkWriter(resumeUp, woken && now < 0);
             break;
           }
           now = monotonicNow();
@@ -540,6 +561,8 @@ export class DrivenConnection {
       setInterest();
       finish();
     };
+
+    const resumeUp = (): void => this.#defer(() => pumpUp(true));
 
     const pumpDown = (): void => {
       downOnFd = false;

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { enableNativeLoop, NativeLoop } from "../../lib/tunnel/_native_loop.ts";
 import { seededBytes, sha256 } from "../_helpers/bytes.ts";
-import { echoTarget, exchange, sinkTarget, sourceTarget } from "../_helpers/net.ts";
+import { echoTarget, exchange, hasher, sinkTarget, sourceTarget } from "../_helpers/net.ts";
 import { clientConfig, ourClient, ourServer, serverConfig } from "./_fixture.ts";
 import { startClient } from "../../lib/tunnel/client.ts";
 import { startServer } from "../../lib/tunnel/server.ts";
+import { parseLinkProfile } from "../../lib/link/link.ts";
+import { startUdpRelay } from "../../lib/link/relay.ts";
 
 // the command line runs the tunnel on its own loop where it can; so do these tests
 // (deno_loop_test.ts runs them again on Deno's loop)
@@ -86,6 +88,66 @@ Deno.test("tunnel: 100 concurrent streams over one session, each hash-checked", 
   } finally {
     await client.close(1000);
     await server.close(1000);
+    await target.close();
+  }
+});
+
+Deno.test("tunnel: a small stream gets through while a bulk stream keeps the send queue full", async () => {
+  // A 8 MiB echo over a 100 Mbit/s link keeps each end's KCP queue at its gate (128 segments).
+  // A 16-byte ping on a second stream must not wait for the bulk stream to run out of data: it
+  // is answered while most of the echo is still to come.
+  const target = echoTarget();
+  const windows = ["--nocomp", "--sndwnd", "128", "--rcvwnd", "128"];
+  const server = ourServer(target.port, windows);
+  const abort = new AbortController();
+  const link = parseLinkProfile("rate=100mbit,delay=5ms");
+  const relay = await startUdpRelay({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    target: { hostname: "127.0.0.1", port: server.addrs[0].port },
+    up: link,
+    down: link,
+    seed: 1,
+    signal: abort.signal,
+  });
+  const client = ourClient(relay.addr.port, windows);
+  const size = 8 << 20;
+  try {
+    const data = seededBytes(size, 8);
+    const bulk = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
+    const h = hasher();
+    let back = 0;
+    let started!: () => void;
+    const flowing = new Promise<void>((r) => started = r);
+    const reader = (async () => {
+      const buf = new Uint8Array(65536);
+      for (;;) {
+        const n = await bulk.read(buf);
+        if (n === null) return;
+        h.update(buf.subarray(0, n));
+        back += n;
+        if (back >= 1 << 20) started();
+      }
+    })();
+    const writer = (async () => {
+      for (let off = 0; off < size;) off += await bulk.write(data.subarray(off, off + 65536));
+      await bulk.closeWrite();
+    })();
+    await flowing;
+    const ping = await Deno.connect({ hostname: "127.0.0.1", port: client.port });
+    const echoed = await exchange(ping, new Uint8Array(16).fill(0x5a));
+    const backAtPing = back;
+    await writer;
+    await reader;
+    bulk.close();
+    assert.equal(echoed.received, 16);
+    assert.equal(back, size);
+    assert.equal(h.hex(), sha256(data));
+    assert.ok(backAtPing < size / 2, `ping answered only after ${backAtPing} of ${size} bytes`);
+  } finally {
+    await client.close(1000);
+    await server.close(1000);
+    abort.abort();
+    await relay.closed;
     await target.close();
   }
 });
