@@ -46,26 +46,33 @@ function cpuTimes(pid: number): [number, number] {
   }
 }
 
-interface Proc {
+/** A started end (see {@link spawnEnd}). */
+export interface Proc {
   pid: number;
   readyLine: string;
   gcs: Map<string, number>;
   stop(): Promise<void>;
 }
 
-async function spawnEnd(
+/**
+ * Starts one end (ours with `deno run`, or Debian's `kcptun-client`/`kcptun-server` with
+ * `impl` "go") or the link relay, and resolves once it is listening.
+ */
+export async function spawnEnd(
   role: "client" | "server" | "relay",
   args: string[],
   profDir: string | undefined,
+  impl: "ours" | "go" = "ours",
 ): Promise<Proc> {
+  const go = impl === "go" && role !== "relay";
   const flags = ["run", "-A", "--config", CONFIG];
   if (role !== "relay") flags.push("--v8-flags=--trace-gc");
   if (profDir !== undefined && role !== "relay") {
     flags.push("--cpu-prof", `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${role}.cpuprofile`);
   }
   const script = role === "relay" ? [RELAY] : [CLI, role];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...flags, ...script, ...args],
+  const child = new Deno.Command(go ? `kcptun-${role}` : Deno.execPath(), {
+    args: go ? args : [...flags, ...script, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -83,7 +90,10 @@ async function spawnEnd(
       const lines = line.split("\n");
       line = lines.pop()!;
       for (const l of lines) {
-        if (l.includes("Listening on") || /relay listening on/.test(l)) {
+        // Go kcptun listens once its key is derived
+        if (
+          l.includes(go ? "key derivation done" : "Listening on") || /relay listening on/.test(l)
+        ) {
           readyLine ||= l;
           ready();
         }
