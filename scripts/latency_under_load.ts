@@ -17,17 +17,13 @@
 
 import { parseArgs } from "node:util";
 import { freeTcpPort, freeUdpPort } from "../lib/lab/ports.ts";
+import { percentile } from "../lib/lab/_stats.ts";
 import { closeQuietly } from "../lib/lab/traffic.ts";
 import { spawnEnd } from "./profile_loopback.ts";
 
 const PING_BYTES = 16;
 const PING_GAP_MS = 50;
 const BULK_HEAD_START_MS = 2000;
-
-/** The `p` quantile (0..1) of ascending `sorted`. */
-function quantile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
 
 /** Runs the tool; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -140,11 +136,10 @@ export async function main(argv: string[]): Promise<number> {
     await server.stop();
   }
   if (rtts.length === 0) return 1;
-  rtts.sort((a, b) => a - b);
-  const ms = (p: number) => quantile(rtts, p).toFixed(1);
+  const ms = (p: number) => percentile(rtts, p).toFixed(1);
   console.log(
-    `${v.link} ${impl}: ${rtts.length} pings, RTT p50 ${ms(0.5)} p90 ${ms(0.9)} p99 ${
-      ms(0.99)
+    `${v.link} ${impl}: ${rtts.length} pings, RTT p50 ${ms(50)} p90 ${ms(90)} p99 ${
+      ms(99)
     } ms; bulk ${bulkMbit.toFixed(1)} Mbit/s`,
   );
   return 0;

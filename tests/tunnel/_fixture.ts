@@ -12,6 +12,8 @@ import {
 } from "../../lib/config/config.ts";
 import { type ClientHandle, startClient } from "../../lib/tunnel/client.ts";
 import { type ServerHandle, startServer } from "../../lib/tunnel/server.ts";
+import { parseLinkProfile } from "../../lib/link/link.ts";
+import { startUdpRelay } from "../../lib/link/relay.ts";
 
 const noEnv = { get: (_: string) => undefined };
 const noFile = (path: string): string => {
@@ -48,4 +50,30 @@ export function ourClient(
   if (cfg.localaddr.kind === "tcp") cfg.localaddr = { ...cfg.localaddr, port: 0 }; // ephemeral
   const c = startClient(cfg);
   return Object.assign(c, { port: (c.addr as Deno.NetAddr).port });
+}
+
+/** A relay to `port` over `spec` both ways, or none. */
+export async function relayTo(
+  port: number,
+  spec: string | undefined,
+): Promise<{ port: number; stop: () => Promise<void> } | undefined> {
+  if (spec === undefined) return undefined;
+  const profile = parseLinkProfile(spec);
+  const abort = new AbortController();
+  const relay = await startUdpRelay({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    target: { hostname: "127.0.0.1", port },
+    up: profile,
+    down: profile,
+    seed: 7,
+    signal: abort.signal,
+    sockbuf: 4 << 20,
+  });
+  return {
+    port: relay.addr.port,
+    stop: () => {
+      abort.abort();
+      return relay.closed;
+    },
+  };
 }

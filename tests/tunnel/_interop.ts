@@ -9,9 +9,7 @@ import { freeTcpPort, freeUdpPort } from "../../lib/lab/ports.ts";
 import { connectLocal } from "../../lib/lab/traffic.ts";
 import { seededBytes, sha256 } from "../_helpers/bytes.ts";
 import { exchange, sinkTarget, sourceTarget, spawnGo } from "../_helpers/net.ts";
-import { ourClient, ourServer } from "./_fixture.ts";
-import { parseLinkProfile } from "../../lib/link/link.ts";
-import { startUdpRelay } from "../../lib/link/relay.ts";
+import { ourClient, ourServer, relayTo } from "./_fixture.ts";
 
 /** One direction of one case; `why` says what was wrong when it is not ok. */
 export interface DirectionResult {
@@ -69,32 +67,6 @@ export interface InteropFlags {
   server?: string[];
   /** A link profile (`lab --profile` syntax) emulated by a relay between client and server. */
   link?: string;
-}
-
-/** A relay to `port` over `spec` both ways, or none. */
-async function relayTo(
-  port: number,
-  spec: string | undefined,
-): Promise<{ port: number; stop: () => Promise<void> } | undefined> {
-  if (spec === undefined) return undefined;
-  const profile = parseLinkProfile(spec);
-  const abort = new AbortController();
-  const relay = await startUdpRelay({
-    listen: { hostname: "127.0.0.1", port: 0 },
-    target: { hostname: "127.0.0.1", port },
-    up: profile,
-    down: profile,
-    seed: 7,
-    signal: abort.signal,
-    sockbuf: 4 << 20,
-  });
-  return {
-    port: relay.addr.port,
-    stop: () => {
-      abort.abort();
-      return relay.closed;
-    },
-  };
 }
 
 /**

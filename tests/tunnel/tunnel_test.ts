@@ -2,11 +2,9 @@ import assert from "node:assert/strict";
 import { enableNativeLoop, NativeLoop } from "../../lib/tunnel/_native_loop.ts";
 import { seededBytes, sha256 } from "../_helpers/bytes.ts";
 import { echoTarget, exchange, hasher, sinkTarget, sourceTarget } from "../_helpers/net.ts";
-import { clientConfig, ourClient, ourServer, serverConfig } from "./_fixture.ts";
+import { clientConfig, ourClient, ourServer, relayTo, serverConfig } from "./_fixture.ts";
 import { startClient } from "../../lib/tunnel/client.ts";
 import { startServer } from "../../lib/tunnel/server.ts";
-import { parseLinkProfile } from "../../lib/link/link.ts";
-import { startUdpRelay } from "../../lib/link/relay.ts";
 
 // the command line runs the tunnel on its own loop where it can; so do these tests
 // (deno_loop_test.ts runs them again on Deno's loop)
@@ -99,17 +97,8 @@ Deno.test("tunnel: a small stream gets through while a bulk stream keeps the sen
   const target = echoTarget();
   const windows = ["--nocomp", "--sndwnd", "128", "--rcvwnd", "128"];
   const server = ourServer(target.port, windows);
-  const abort = new AbortController();
-  const link = parseLinkProfile("rate=100mbit,delay=5ms");
-  const relay = await startUdpRelay({
-    listen: { hostname: "127.0.0.1", port: 0 },
-    target: { hostname: "127.0.0.1", port: server.addrs[0].port },
-    up: link,
-    down: link,
-    seed: 1,
-    signal: abort.signal,
-  });
-  const client = ourClient(relay.addr.port, windows);
+  const relay = (await relayTo(server.addrs[0].port, "rate=100mbit,delay=5ms"))!;
+  const client = ourClient(relay.port, windows);
   const size = 8 << 20;
   try {
     const data = seededBytes(size, 8);
@@ -146,8 +135,7 @@ Deno.test("tunnel: a small stream gets through while a bulk stream keeps the sen
   } finally {
     await client.close(1000);
     await server.close(1000);
-    abort.abort();
-    await relay.closed;
+    await relay.stop();
     await target.close();
   }
 });
